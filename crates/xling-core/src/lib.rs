@@ -1,0 +1,58 @@
+//! # xling-core
+//!
+//! The engine of xling, a private, offline, cross-lingual search engine: the
+//! model format, the tokenizer and the multilingual-e5-small encoder. No platform
+//! code: it builds for native targets and `wasm32-unknown-unknown`.
+//!
+//! ```no_run
+//! use xling_core::{Embedder, ModelFiles, Prefix};
+//! # fn main() -> xling_core::Result<()> {
+//! let embedder = Embedder::load(&ModelFiles::read_dir("models/multilingual-e5-small-q4")?)?;
+//! let q = embedder.embed_one("¿Dónde está la estación de tren?", Prefix::Query)?;
+//! let p = embedder.embed_one("The train station is next to the river.", Prefix::Passage)?;
+//! println!("cosine = {}", q.iter().zip(&p).map(|(a, b)| a * b).sum::<f32>());
+//! # Ok(()) }
+//! ```
+
+pub mod encoder;
+pub mod error;
+pub mod model;
+#[cfg(test)]
+mod testing;
+pub mod tokenize;
+
+pub use encoder::{CpuEncoder, Embedder, Embedding, WeightFormat, WindowEncoder};
+pub use error::{Error, Result};
+pub use model::ModelConfig;
+pub use tokenize::{Prefix, Tokenizer};
+
+/// The two files of a model directory, read into memory (from disk, the network
+/// or browser storage: the core does no I/O of its own).
+pub struct ModelFiles {
+    pub gguf: Vec<u8>,
+    pub tokenizer_json: Vec<u8>,
+}
+
+impl ModelFiles {
+    /// Reads `model.gguf` and `tokenizer.json` from a directory.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn read_dir(dir: impl AsRef<std::path::Path>) -> Result<Self> {
+        let dir = dir.as_ref();
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| {
+                Error::io(
+                    format!(
+                        "cannot read {} (create the model directory with `cargo xtask up` or `xling convert`)",
+                        path.display()
+                    ),
+                    e,
+                )
+            })
+        };
+        Ok(Self {
+            gguf: read(model::MODEL_FILE)?,
+            tokenizer_json: read(model::TOKENIZER_FILE)?,
+        })
+    }
+}

