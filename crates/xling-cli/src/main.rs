@@ -9,6 +9,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Encoding allocates and frees multi-megabyte activations for every layer;
+/// glibc returns those to the kernel each time (page faults, zeroing), mimalloc
+/// keeps them for reuse.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Private, offline, cross-lingual search: model conversion, embedding, benchmarks.
 #[derive(Parser)]
 #[command(name = "xling", version, about)]

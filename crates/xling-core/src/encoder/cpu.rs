@@ -5,7 +5,7 @@
 //! → masked mean pooling. Matches `../shared/model-format.md` §7.4.
 
 use candle_core::quantized::{GgmlDType, QTensor};
-use candle_core::{DType, Device, Module, Tensor, D};
+use candle_core::{DType, Device, Tensor, D};
 
 use super::q4::{dequantize_row, BLOCK_BYTES, BLOCK_VALUES};
 use super::WindowEncoder;
@@ -295,10 +295,17 @@ impl CpuEncoder {
         let attn = self.attention(layer, x, mask)?;
         let x = layer.attn_norm.forward(&(x + attn)?)?;
         let flat = x.reshape((b * len, h))?;
-        let up = layer.ffn_up.forward(&flat)?.gelu_erf()?;
+        let up = gelu(&layer.ffn_up.forward(&flat)?)?;
         let down = layer.ffn_down.forward(&up)?.reshape((b, len, h))?;
         layer.out_norm.forward(&(x + down)?)
     }
+}
+
+/// GELU (erf form) through our vectorised `erf` (see `activation.rs`).
+fn gelu(x: &Tensor) -> Result<Tensor> {
+    let mut values = x.flatten_all()?.to_vec1::<f32>()?;
+    super::activation::gelu_erf_in_place(&mut values);
+    Ok(Tensor::from_vec(values, x.shape(), &Device::Cpu)?)
 }
 
 impl WindowEncoder for CpuEncoder {

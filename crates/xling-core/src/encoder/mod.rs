@@ -2,6 +2,7 @@
 //! windows ([`WindowEncoder`]); [`Embedder`] does everything around it that must
 //! be identical on every backend (prefixes, windows, batching, pooling, L2).
 
+mod activation;
 pub mod cpu;
 mod gemv;
 mod q4;
