@@ -12,46 +12,31 @@ use rayon::prelude::*;
 use super::q4::{dequantize_row, BLOCK_BYTES, BLOCK_VALUES};
 use crate::error::{Error, Result};
 
-/// Up to this many rows of `x`, this kernel beats candle's f32 GEMM (measured
-/// with `xling bench encode`; above it the GEMM's packing pays for itself).
+/// Products with up to this many rows of `x` (queries: typically 8–30 tokens)
+/// use this kernel even when f32 weights exist. Longer inputs go to the f32
+/// GEMM: at ~74 tokens it is 1.25x faster than this kernel (`xling bench
+/// encode`, batch 1: xling-f32 38 ms vs xling-q4 48 ms per passage).
 pub const MAX_ROWS: usize = 48;
 /// Rows of `x` processed per pass over the weights: 64 × 1536 f32 = 384 KiB, in L2.
 const TILE_ROWS: usize = 64;
 
 /// Weight rows per work item: four dot products share each load of `x`.
 const ROWS_PER_ITEM: usize = 4;
-/// f32 lanes per accumulator (one AVX register; LLVM vectorises the lane loops).
+/// f32 lanes per accumulator in the portable kernel (one AVX register; LLVM
+/// vectorises the lane loops).
 const LANES: usize = 8;
 
 /// `x` (`[m, k]`, f32) times the transpose of `w` (`[n, k]`, Q4_0 bytes) → `[m, n]`.
 pub fn matmul_t_q4(x: &Tensor, w: &[u8], n: usize) -> Result<Tensor> {
     let (m, k) = x.dims2()?;
     let row_bytes = k / BLOCK_VALUES * BLOCK_BYTES;
-    if !k.is_multiple_of(BLOCK_VALUES) || w.len() != n * row_bytes {
+    if !k.is_multiple_of(BLOCK_VALUES)
+        || !n.is_multiple_of(ROWS_PER_ITEM)
+        || w.len() != n * row_bytes
+    {
         return Err(Error::InvalidInput(format!(
             "matmul_t_q4 shapes [{m}, {k}] x [{n}, {k}]ᵀ with {} weight bytes",
             w.len()
-        )));
-    }
-    product(x, n, |block, buffer| {
-        let quantized =
-            &w[block * ROWS_PER_ITEM * row_bytes..(block + 1) * ROWS_PER_ITEM * row_bytes];
-        for (row, q) in buffer
-            .chunks_exact_mut(k)
-            .zip(quantized.chunks_exact(row_bytes))
-        {
-            dequantize_row(q, row);
-        }
-    })
-}
-
-/// Tiles of `x` rows, and in parallel over blocks of [`ROWS_PER_ITEM`] weight
-/// rows, which `fill(block, buffer)` expands to f32.
-fn product(x: &Tensor, n: usize, fill: impl Fn(usize, &mut [f32]) + Sync) -> Result<Tensor> {
-    let (m, k) = x.dims2()?;
-    if !k.is_multiple_of(LANES) || !n.is_multiple_of(ROWS_PER_ITEM) {
-        return Err(Error::InvalidInput(format!(
-            "matrix product with inner size {k} and {n} outputs"
         )));
     }
     let x = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
@@ -62,12 +47,17 @@ fn product(x: &Tensor, n: usize, fill: impl Fn(usize, &mut [f32]) + Sync) -> Res
         // Computed transposed ([n, rows]) so each work item writes one block.
         let mut yt = vec![0f32; n * rows];
         yt.par_chunks_mut(ROWS_PER_ITEM * rows)
-            .enumerate()
+            .zip(w.par_chunks(ROWS_PER_ITEM * row_bytes))
             .for_each_init(
                 || vec![0f32; ROWS_PER_ITEM * k],
-                |buffer, (block, out)| {
-                    fill(block, buffer);
-                    dot_block(x_tile, buffer, k, rows, out);
+                |expanded, (out, quantized)| {
+                    for (row, q) in expanded
+                        .chunks_exact_mut(k)
+                        .zip(quantized.chunks_exact(row_bytes))
+                    {
+                        dequantize_row(q, row);
+                    }
+                    dot_block(x_tile, expanded, k, rows, out);
                 },
             );
         let y_tile = &mut y[tile * TILE_ROWS * n..];
@@ -90,7 +80,11 @@ fn dot_block(x: &[f32], rows: &[f32], k: usize, m: usize, out: &mut [f32]) {
     {
         // SAFETY: the target features are enabled at compile time; the kernel
         // reads `k` floats per row of `x`/`rows`, whose lengths are checked here.
-        if x.len() >= m * k && rows.len() >= ROWS_PER_ITEM * k && k.is_multiple_of(8) {
+        if x.len() >= m * k
+            && rows.len() >= ROWS_PER_ITEM * k
+            && out.len() >= ROWS_PER_ITEM * m
+            && k.is_multiple_of(8)
+        {
             unsafe { avx2::dot_block(x, rows, k, m, out) };
             return;
         }
