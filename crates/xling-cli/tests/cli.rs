@@ -14,12 +14,11 @@ fn xling(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("xling starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("stdin accepts input");
+    let written = child.stdin.take().expect("stdin").write_all(stdin);
+    // xling may exit on a bad model before reading its input.
+    if let Err(e) = written {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
     child.wait_with_output().expect("xling finishes")
 }
 
