@@ -22,22 +22,22 @@ fn xling(args: &[&str], stdin: &[u8]) -> Output {
     child.wait_with_output().expect("xling finishes")
 }
 
+/// `xling embed --prefix query --model DIR` on one line of input.
+fn embed_hello(model: &Path) -> Output {
+    let model = model.to_str().expect("utf-8 path");
+    xling(
+        &["embed", "--prefix", "query", "--model", model],
+        b"hello\n",
+    )
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
 fn a_missing_model_directory_says_how_to_create_it() {
-    let out = xling(
-        &[
-            "embed",
-            "--prefix",
-            "query",
-            "--model",
-            "/nonexistent/model",
-        ],
-        b"hello\n",
-    );
+    let out = embed_hello(Path::new("/nonexistent/model"));
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("/nonexistent/model/model.gguf"), "{err}");
@@ -50,32 +50,14 @@ fn a_corrupted_model_file_is_refused_with_a_clear_error() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     std::fs::write(dir.join("model.gguf"), b"GGUF\x02\x00\x00\x00garbage").expect("write");
     std::fs::write(dir.join("tokenizer.json"), b"{}").expect("write");
-    let out = xling(
-        &[
-            "embed",
-            "--prefix",
-            "query",
-            "--model",
-            dir.to_str().expect("utf-8 path"),
-        ],
-        b"hello\n",
-    );
+    let out = embed_hello(&dir);
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(err.contains("model file:"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 
     std::fs::write(dir.join("model.gguf"), b"not a model at all").expect("write");
-    let err = stderr(&xling(
-        &[
-            "embed",
-            "--prefix",
-            "query",
-            "--model",
-            dir.to_str().expect("utf-8 path"),
-        ],
-        b"hello\n",
-    ));
+    let err = stderr(&embed_hello(&dir));
     assert!(err.contains("wrong magic"), "{err}");
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -200,16 +182,7 @@ fn a_tokenizer_from_another_conversion_is_refused() {
     let mut tokenizer = std::fs::read(Path::new(&model).join("tokenizer.json")).expect("read");
     tokenizer.extend_from_slice(b" ");
     std::fs::write(dir.join("tokenizer.json"), tokenizer).expect("write");
-    let out = xling(
-        &[
-            "embed",
-            "--prefix",
-            "query",
-            "--model",
-            dir.to_str().expect("utf-8"),
-        ],
-        b"hello\n",
-    );
+    let out = embed_hello(&dir);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("not the one converted with this model"));
     let _ = std::fs::remove_dir_all(dir);
