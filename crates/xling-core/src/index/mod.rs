@@ -1,0 +1,4 @@
+//! The search index: documents cut into passages, a dense (HNSW) and a lexical
+//! (BM25) index over them, hybrid fusion, and one snapshot format.
+
+pub mod codec;
