@@ -2,3 +2,5 @@
 //! (BM25) index over them, hybrid fusion, and one snapshot format.
 
 pub mod codec;
+pub mod dense;
+pub mod vector;

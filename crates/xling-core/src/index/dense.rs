@@ -1,0 +1,551 @@
+//! Dense retrieval: int8 vectors, HNSW segments and an exact buffer.
+//!
+//! `instant-distance` builds a graph once and cannot insert or delete, so the
+//! index is made incremental the way Lucene does it: fresh vectors go to a
+//! small buffer searched exactly; when it fills, it becomes an immutable HNSW
+//! segment; segments of similar size are merged (rebuilt) so their number
+//! stays logarithmic; deletions are tombstones, dropped when a segment is
+//! rebuilt. A query searches every part, merges the candidates and re-scores
+//! them exactly (f32 query · int8 vector). Below `exact_below` live vectors no
+//! graph is built at all: brute force over int8 is faster than the graph there.
+
+use instant_distance::{Builder, HnswMap, Search};
+use serde::{Deserialize, Serialize};
+
+use super::codec::{Reader, Writer};
+use super::vector::{dot_f32_i8, QuantizedVector};
+use crate::error::{Error, Result};
+
+/// Where a passage's vector is: in the buffer, or in segment `n`.
+const IN_BUFFER: u32 = u32::MAX;
+
+/// Tuning of the dense index. The defaults come from `xling bench index`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DenseConfig {
+    /// Seed of every graph build (segment `i` uses `seed + i`): same inputs, same index.
+    pub seed: u64,
+    /// Below this many live vectors, search is exact and no graph is built.
+    pub exact_below: usize,
+    /// Fresh vectors searched exactly before they are built into a segment.
+    pub buffer_max: usize,
+    /// This many segments of the same size tier are merged into one.
+    pub merge_factor: usize,
+    /// Candidate list size while building (quality of the graph vs build time).
+    pub ef_construction: usize,
+    /// Candidates a segment returns per query (≥ the largest k asked).
+    pub ef_search: usize,
+    /// Threads for graph construction: 1 makes builds bit-for-bit reproducible;
+    /// 0 uses every core (instant-distance inserts in parallel, so the graph,
+    /// though not its quality, then depends on scheduling).
+    pub build_threads: usize,
+}
+
+impl Default for DenseConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0x786c_696e_67,
+            exact_below: 20_000,
+            buffer_max: 10_000,
+            merge_factor: 4,
+            ef_construction: 64,
+            ef_search: 128,
+            build_threads: 1,
+        }
+    }
+}
+
+/// One immutable HNSW graph over some passages (values are passage ids).
+struct Segment {
+    graph: HnswMap<QuantizedVector, u32>,
+    /// Passages of this segment deleted since it was built.
+    deleted: usize,
+}
+
+impl Segment {
+    fn len(&self) -> usize {
+        self.graph.values.len()
+    }
+
+    fn live(&self) -> usize {
+        self.len() - self.deleted
+    }
+}
+
+/// Dense index over passage ids `0..len()`, assigned by the caller in order.
+pub struct DenseIndex {
+    dim: usize,
+    config: DenseConfig,
+    /// int8 codes of every passage ever added, `dim` per passage.
+    codes: Vec<i8>,
+    scales: Vec<f32>,
+    live: Vec<bool>,
+    /// Segment index per passage, or `IN_BUFFER`.
+    location: Vec<u32>,
+    buffer: Vec<u32>,
+    segments: Vec<Segment>,
+    /// Graph builds so far: the next build's seed offset.
+    builds: u64,
+}
+
+impl DenseIndex {
+    pub fn new(dim: usize, config: DenseConfig) -> Self {
+        Self {
+            dim,
+            config,
+            codes: Vec::new(),
+            scales: Vec::new(),
+            live: Vec::new(),
+            location: Vec::new(),
+            buffer: Vec::new(),
+            segments: Vec::new(),
+            builds: 0,
+        }
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn config(&self) -> &DenseConfig {
+        &self.config
+    }
+
+    /// Passage ids ever added (live or deleted).
+    pub fn len(&self) -> usize {
+        self.scales.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scales.is_empty()
+    }
+
+    pub fn live_count(&self) -> usize {
+        self.buffer_live() + self.segments.iter().map(Segment::live).sum::<usize>()
+    }
+
+    fn buffer_live(&self) -> usize {
+        self.buffer
+            .iter()
+            .filter(|p| self.live[**p as usize])
+            .count()
+    }
+
+    /// Sizes of the graph segments and of the exact buffer (live vectors).
+    pub fn parts(&self) -> (Vec<usize>, usize) {
+        (
+            self.segments.iter().map(Segment::live).collect(),
+            self.buffer_live(),
+        )
+    }
+
+    pub fn is_live(&self, passage: u32) -> bool {
+        self.live.get(passage as usize).copied().unwrap_or(false)
+    }
+
+    /// The stored vector of a passage.
+    pub fn vector(&self, passage: u32) -> Option<QuantizedVector> {
+        let p = passage as usize;
+        let scale = *self.scales.get(p)?;
+        Some(QuantizedVector {
+            codes: self.codes[p * self.dim..(p + 1) * self.dim].to_vec(),
+            scale,
+        })
+    }
+
+    /// Appends the vector of passage `passage`, which must equal `len()`.
+    /// Call [`DenseIndex::maintain`] after a batch of adds.
+    pub fn add(&mut self, passage: u32, vector: &[f32]) -> Result<()> {
+        if passage as usize != self.len() {
+            return Err(Error::InvalidInput(format!(
+                "dense index: passage id {passage} added out of order (next is {})",
+                self.len()
+            )));
+        }
+        if vector.len() != self.dim {
+            return Err(Error::InvalidInput(format!(
+                "vector of {} dimensions, the index holds {}",
+                vector.len(),
+                self.dim
+            )));
+        }
+        let q = QuantizedVector::quantize(vector);
+        self.codes.extend_from_slice(&q.codes);
+        self.scales.push(q.scale);
+        self.live.push(true);
+        self.location.push(IN_BUFFER);
+        self.buffer.push(passage);
+        Ok(())
+    }
+
+    /// Marks a passage deleted. Returns false if it was not live.
+    pub fn remove(&mut self, passage: u32) -> bool {
+        let p = passage as usize;
+        if !self.is_live(passage) {
+            return false;
+        }
+        self.live[p] = false;
+        match self.location[p] {
+            IN_BUFFER => self.buffer.retain(|b| *b != passage),
+            s => {
+                if let Some(segment) = self.segments.get_mut(s as usize) {
+                    segment.deleted += 1;
+                }
+            }
+        }
+        true
+    }
+
+    /// Builds and merges segments as the policy says; cheap when nothing is due.
+    pub fn maintain(&mut self) {
+        let live = self.live_count();
+        if self.segments.is_empty() && live < self.config.exact_below {
+            return;
+        }
+        if self.buffer.len() >= self.config.buffer_max
+            || (self.segments.is_empty() && !self.buffer.is_empty())
+        {
+            let fresh = std::mem::take(&mut self.buffer);
+            self.push_segment(fresh);
+        }
+        // Rebuild segments that are mostly tombstones.
+        let stale: Vec<usize> = (0..self.segments.len())
+            .filter(|&i| self.segments[i].deleted * 10 > self.segments[i].len() * 3)
+            .collect();
+        for i in stale.into_iter().rev() {
+            self.merge(&[i]);
+        }
+        // Merge `merge_factor` segments of one size tier, from the smallest up.
+        while let Some(group) = self.mergeable_group() {
+            self.merge(&group);
+        }
+    }
+
+    /// Size tier of a segment: log base `merge_factor` of its size in buffers.
+    fn tier(&self, size: usize) -> u32 {
+        let factor = self.config.merge_factor.max(2);
+        let mut units = size / self.config.buffer_max.max(1);
+        let mut tier = 0;
+        while units >= factor {
+            units /= factor;
+            tier += 1;
+        }
+        tier
+    }
+
+    fn mergeable_group(&self) -> Option<Vec<usize>> {
+        let factor = self.config.merge_factor.max(2);
+        let mut by_tier: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
+        for (i, s) in self.segments.iter().enumerate() {
+            by_tier.entry(self.tier(s.live())).or_default().push(i);
+        }
+        by_tier
+            .into_values()
+            .find(|members| members.len() >= factor)
+            .map(|members| members[..factor].to_vec())
+    }
+
+    /// Rebuilds segments `which` (ascending indices) into one.
+    fn merge(&mut self, which: &[usize]) {
+        let mut passages = Vec::new();
+        for &i in which.iter().rev() {
+            let segment = self.segments.remove(i);
+            passages.extend(
+                segment
+                    .graph
+                    .values
+                    .iter()
+                    .copied()
+                    .filter(|p| self.live[*p as usize]),
+            );
+        }
+        passages.sort_unstable();
+        self.relocate();
+        self.push_segment(passages);
+    }
+
+    /// Recomputes `location` after segments moved.
+    fn relocate(&mut self) {
+        for (i, segment) in self.segments.iter().enumerate() {
+            for p in &segment.graph.values {
+                self.location[*p as usize] = i as u32;
+            }
+        }
+    }
+
+    fn push_segment(&mut self, passages: Vec<u32>) {
+        if passages.is_empty() {
+            return;
+        }
+        let points: Vec<QuantizedVector> =
+            passages.iter().filter_map(|p| self.vector(*p)).collect();
+        let builder = Builder::default()
+            .seed(self.config.seed.wrapping_add(self.builds))
+            .ef_construction(self.config.ef_construction)
+            .ef_search(self.config.ef_search);
+        self.builds += 1;
+        let build = move || builder.build(points, passages);
+        let graph = match self.config.build_threads {
+            0 => build(),
+            n => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
+                Ok(pool) => pool.install(build),
+                Err(_) => build(),
+            },
+        };
+        let index = self.segments.len() as u32;
+        for p in &graph.values {
+            self.location[*p as usize] = index;
+        }
+        self.segments.push(Segment { graph, deleted: 0 });
+    }
+
+    /// Exact score of a passage for a unit f32 query.
+    pub fn score(&self, query: &[f32], passage: u32) -> f32 {
+        let p = passage as usize;
+        match self.scales.get(p) {
+            Some(scale) => dot_f32_i8(query, &self.codes[p * self.dim..(p + 1) * self.dim]) * scale,
+            None => 0.0,
+        }
+    }
+
+    /// The `k` live passages most similar to `query` for which `keep` is true,
+    /// best first (ties by passage id). `exact` forces brute force.
+    pub fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        exact: bool,
+        keep: impl Fn(u32) -> bool,
+    ) -> Result<Vec<(u32, f32)>> {
+        if query.len() != self.dim {
+            return Err(Error::InvalidInput(format!(
+                "query vector of {} dimensions, the index holds {}",
+                query.len(),
+                self.dim
+            )));
+        }
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        let accept = |p: u32| self.live[p as usize] && keep(p);
+        let candidates: Vec<u32> = if exact || self.segments.is_empty() || k > self.config.ef_search
+        {
+            (0..self.len() as u32).filter(|p| accept(*p)).collect()
+        } else {
+            let q = QuantizedVector::quantize(query);
+            let mut search = Search::default();
+            let mut out: Vec<u32> = self.buffer.iter().copied().filter(|p| accept(*p)).collect();
+            for segment in &self.segments {
+                out.extend(
+                    segment
+                        .graph
+                        .search(&q, &mut search)
+                        .map(|item| *item.value)
+                        .filter(|p| accept(*p)),
+                );
+            }
+            out
+        };
+        let mut scored: Vec<(u32, f32)> = candidates
+            .into_iter()
+            .map(|p| (p, self.score(query, p)))
+            .collect();
+        top_k(&mut scored, k);
+        Ok(scored)
+    }
+
+    /// Section bytes for a snapshot.
+    pub fn write(&self, w: &mut Writer) -> Result<()> {
+        let c = &self.config;
+        w.len_u64(self.dim);
+        for v in [
+            c.exact_below,
+            c.buffer_max,
+            c.merge_factor,
+            c.ef_construction,
+            c.ef_search,
+            c.build_threads,
+        ] {
+            w.len_u64(v);
+        }
+        w.u64(c.seed);
+        w.u64(self.builds);
+        w.i8s(&self.codes);
+        w.f32s(&self.scales);
+        w.bytes(&self.live.iter().map(|l| *l as u8).collect::<Vec<_>>());
+        w.u32s(&self.buffer);
+        w.len_u64(self.segments.len());
+        for s in &self.segments {
+            // postcard of instant-distance's own serde form: the graph is
+            // restored as built, not rebuilt.
+            let bytes = postcard::to_allocvec(&s.graph)
+                .map_err(|e| Error::InvalidInput(format!("cannot encode a graph segment: {e}")))?;
+            w.bytes(&bytes);
+        }
+        Ok(())
+    }
+
+    /// Reads what [`DenseIndex::write`] wrote, validating every id and graph
+    /// link so that a search over a loaded index can never index out of bounds.
+    pub fn read(r: &mut Reader) -> Result<Self> {
+        let dim = r.u64()? as usize;
+        if dim == 0 || dim > 65_536 {
+            return Err(r.error(format!("implausible dimension {dim}")));
+        }
+        let mut v = [0usize; 6];
+        for x in v.iter_mut() {
+            *x = r.u64()?.min(u32::MAX as u64) as usize;
+        }
+        let config = DenseConfig {
+            exact_below: v[0],
+            buffer_max: v[1].max(1),
+            merge_factor: v[2].max(2),
+            ef_construction: v[3].max(1),
+            ef_search: v[4].clamp(1, 100_000),
+            build_threads: v[5],
+            seed: r.u64()?,
+        };
+        let builds = r.u64()?;
+        let codes = r.i8s()?;
+        let scales = r.f32s()?;
+        let n = scales.len();
+        if codes.len() != n * dim {
+            return Err(r.error("vector codes do not match the vector count"));
+        }
+        let live_bytes = r.bytes()?;
+        if live_bytes.len() != n || live_bytes.iter().any(|b| *b > 1) {
+            return Err(r.error("bad tombstone table"));
+        }
+        let live: Vec<bool> = live_bytes.iter().map(|b| *b == 1).collect();
+        let buffer = r.u32s()?;
+        let mut location = vec![None; n];
+        for p in &buffer {
+            let slot = location
+                .get_mut(*p as usize)
+                .ok_or_else(|| r.error(format!("buffer passage {p} out of range")))?;
+            if slot.replace(IN_BUFFER).is_some() {
+                return Err(r.error(format!("passage {p} stored twice")));
+            }
+        }
+        let count = r.count(8)?;
+        let mut segments = Vec::with_capacity(count);
+        for s in 0..count {
+            let bytes = r.bytes()?;
+            let graph =
+                decode_graph(bytes, dim, n).map_err(|e| r.error(format!("segment {s}: {e}")))?;
+            let mut deleted = 0;
+            for p in &graph.values {
+                let slot = &mut location[*p as usize];
+                if slot.replace(s as u32).is_some() {
+                    return Err(r.error(format!("passage {p} stored twice")));
+                }
+                deleted += usize::from(!live[*p as usize]);
+            }
+            segments.push(Segment { graph, deleted });
+        }
+        // Deleted passages may have left every part; live ones must be somewhere.
+        let mut locations = Vec::with_capacity(n);
+        for (p, slot) in location.into_iter().enumerate() {
+            match slot {
+                Some(l) => locations.push(l),
+                None if !live[p] => locations.push(IN_BUFFER),
+                None => return Err(r.error(format!("live passage {p} is in no segment"))),
+            }
+        }
+        let buffer = buffer.into_iter().filter(|p| live[*p as usize]).collect();
+        Ok(Self {
+            dim,
+            config,
+            codes,
+            scales,
+            live,
+            location: locations,
+            buffer,
+            segments,
+            builds,
+        })
+    }
+}
+
+/// Sorts by score descending (ties: lower passage id first) and keeps `k`.
+pub fn top_k(scored: &mut Vec<(u32, f32)>, k: usize) {
+    let cmp = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if scored.len() > k {
+        scored.select_nth_unstable_by(k, cmp);
+        scored.truncate(k);
+    }
+    scored.sort_unstable_by(cmp);
+}
+
+/// Mirror of instant-distance's serialised `HnswMap` layout, read first so
+/// every link can be checked before the real type (whose search indexes
+/// without checks) is built from the same bytes.
+#[derive(Deserialize, Serialize)]
+struct GraphMirror {
+    hnsw: HnswMirror,
+    values: Vec<u32>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct HnswMirror {
+    ef_search: usize,
+    points: Vec<QuantizedVector>,
+    zero: Vec<ZeroMirror>,
+    layers: Vec<Vec<[u32; 32]>>,
+}
+
+#[derive(Deserialize, Serialize)]
+struct ZeroMirror(#[serde(with = "serde_big_array::BigArray")] [u32; 64]);
+
+const NO_LINK: u32 = u32::MAX;
+
+fn decode_graph(
+    bytes: &[u8],
+    dim: usize,
+    passages: usize,
+) -> std::result::Result<HnswMap<QuantizedVector, u32>, String> {
+    let mirror: GraphMirror =
+        postcard::from_bytes(bytes).map_err(|e| format!("bad graph encoding: {e}"))?;
+    let h = &mirror.hnsw;
+    let n = h.points.len();
+    if n == 0 || mirror.values.len() != n || h.zero.len() != n {
+        return Err("graph tables of different lengths".into());
+    }
+    if h.ef_search == 0 || h.ef_search > 100_000 {
+        return Err(format!("implausible ef_search {}", h.ef_search));
+    }
+    if h.points
+        .iter()
+        .any(|p| p.codes.len() != dim || !p.scale.is_finite())
+    {
+        return Err("graph point of the wrong dimension".into());
+    }
+    if mirror.values.iter().any(|p| *p as usize >= passages) {
+        return Err("graph value out of range".into());
+    }
+    let link_ok = |l: u32, bound: usize| l == NO_LINK || (l as usize) < bound;
+    if h.zero
+        .iter()
+        .any(|node| node.0.iter().any(|l| !link_ok(*l, n)))
+    {
+        return Err("layer-0 link out of range".into());
+    }
+    // Search enters at point 0 of the top layer and carries ids down, so
+    // layers must be non-empty and shrink going up.
+    let mut below = n;
+    for layer in &h.layers {
+        if layer.is_empty() || layer.len() > below {
+            return Err("upper layer sizes not decreasing".into());
+        }
+        if layer
+            .iter()
+            .any(|node| node.iter().any(|l| !link_ok(*l, layer.len())))
+        {
+            return Err("upper-layer link out of range".into());
+        }
+        below = layer.len();
+    }
+    postcard::from_bytes(bytes).map_err(|e| format!("bad graph encoding: {e}"))
+}
+
+#[cfg(test)]
+mod tests;
