@@ -43,7 +43,7 @@ pub struct DenseConfig {
 impl Default for DenseConfig {
     fn default() -> Self {
         Self {
-            seed: 0x786c_696e_67,
+            seed: 0x0078_6c69_6e67,
             exact_below: 20_000,
             buffer_max: 10_000,
             merge_factor: 4,
