@@ -3,4 +3,5 @@
 
 pub mod codec;
 pub mod dense;
+pub mod lexical;
 pub mod vector;
