@@ -17,6 +17,7 @@
 pub mod encoder;
 pub mod error;
 pub mod index;
+pub mod lang;
 pub mod model;
 #[cfg(test)]
 mod testing;
