@@ -197,7 +197,10 @@ mod tests {
     #[test]
     fn majority_wins_in_mixed_text() {
         assert_eq!(detect_script("Berlin Берлин Berlin"), Script::Latin);
-        assert_eq!(detect_script("В Berlin живёт много людей"), Script::Cyrillic);
+        assert_eq!(
+            detect_script("В Berlin живёт много людей"),
+            Script::Cyrillic
+        );
     }
 
     #[test]

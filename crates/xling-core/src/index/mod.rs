@@ -3,5 +3,6 @@
 
 pub mod codec;
 pub mod dense;
+pub mod fusion;
 pub mod lexical;
 pub mod vector;

@@ -100,10 +100,7 @@ fn segments_merge_and_keep_recall() -> Result<()> {
     let (segments, buffer) = index.parts();
     assert!(!segments.is_empty());
     assert_eq!(segments.iter().sum::<usize>() + buffer, 2000);
-    assert!(
-        segments.len() < 2 * 3,
-        "too many segments: {segments:?}"
-    );
+    assert!(segments.len() < 2 * 3, "too many segments: {segments:?}");
     let stored = stored_vectors(&index);
     let queries = clustered(50, 32, 4);
     let mut total = 0.0;

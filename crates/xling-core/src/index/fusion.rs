@@ -1,0 +1,266 @@
+//! Hybrid ranking: fusing dense and lexical candidate lists.
+//!
+//! Two fusions are offered (`xling eval … --fusion` compares them):
+//! - **convex**: each side's scores min-max normalised over the candidates,
+//!   then `dense + w·lexical` (a convex combination with α = w / (1 + w),
+//!   rescaled): uses how far apart the scores are, which rank fusion throws
+//!   away (Bruch et al., "An Analysis of Fusion Functions for Hybrid Retrieval").
+//! - **rrf**: reciprocal-rank fusion, `1/(60 + rank_dense) + w/(60 + rank_lexical)`.
+//!
+//! The lexical weight `w` depends on whether query and passage share a
+//! language or script: SentencePiece pieces of different scripts never match,
+//! and across languages of one script BM25 matches mostly names and numbers.
+
+use std::collections::HashMap;
+
+/// How the results are ranked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SearchMode {
+    /// Dense and lexical, fused (the default).
+    #[default]
+    Hybrid,
+    /// The multilingual encoder only ("semantic").
+    Dense,
+    /// BM25 over SentencePiece pieces only ("keyword").
+    Lexical,
+}
+
+impl SearchMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            SearchMode::Hybrid => "hybrid",
+            SearchMode::Dense => "dense",
+            SearchMode::Lexical => "lexical",
+        }
+    }
+}
+
+impl std::fmt::Display for SearchMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for SearchMode {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "hybrid" => Ok(SearchMode::Hybrid),
+            "dense" | "semantic" => Ok(SearchMode::Dense),
+            "lexical" | "keyword" | "bm25" => Ok(SearchMode::Lexical),
+            other => Err(crate::Error::InvalidInput(format!(
+                "unknown search mode {other:?} (use hybrid, dense or lexical)"
+            ))),
+        }
+    }
+}
+
+/// Which fusion function hybrid mode uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FusionKind {
+    #[default]
+    Convex,
+    Rrf,
+}
+
+impl std::str::FromStr for FusionKind {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "convex" => Ok(FusionKind::Convex),
+            "rrf" => Ok(FusionKind::Rrf),
+            other => Err(crate::Error::InvalidInput(format!(
+                "unknown fusion {other:?} (use convex or rrf)"
+            ))),
+        }
+    }
+}
+
+/// Parameters of hybrid fusion. Defaults chosen on XQuAD-R (see docs/retrieval.md).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FusionConfig {
+    pub kind: FusionKind,
+    /// Lexical weight when query and passage share a language or script.
+    pub lexical_same: f32,
+    /// Lexical weight otherwise.
+    pub lexical_cross: f32,
+    /// RRF's rank constant.
+    pub rrf_k: f32,
+}
+
+impl Default for FusionConfig {
+    fn default() -> Self {
+        Self {
+            kind: FusionKind::Convex,
+            lexical_same: 0.3,
+            lexical_cross: 0.0,
+            rrf_k: 60.0,
+        }
+    }
+}
+
+/// One passage with both of its scores (0 where a side did not score it).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Candidate {
+    pub passage: u32,
+    pub dense: f32,
+    pub lexical: f32,
+}
+
+/// Fuses candidate passages; returns (passage, fused score), best first, ties
+/// by passage id. `same_language(p)` says whether `p` shares the query's
+/// language or script. Candidates must be unique by passage.
+pub fn fuse(
+    candidates: &[Candidate],
+    config: &FusionConfig,
+    same_language: impl Fn(u32) -> bool,
+) -> Vec<(u32, f32)> {
+    let weight = |p: u32| {
+        if same_language(p) {
+            config.lexical_same
+        } else {
+            config.lexical_cross
+        }
+    };
+    let mut fused: Vec<(u32, f32)> = match config.kind {
+        FusionKind::Convex => {
+            let (dmin, dmax) = min_max(candidates.iter().map(|c| c.dense));
+            // BM25 is 0 for a passage sharing no term: that is its natural minimum.
+            let lmax = candidates.iter().map(|c| c.lexical).fold(0.0f32, f32::max);
+            candidates
+                .iter()
+                .map(|c| {
+                    let d = if dmax > dmin {
+                        (c.dense - dmin) / (dmax - dmin)
+                    } else {
+                        1.0
+                    };
+                    let l = if lmax > 0.0 { c.lexical / lmax } else { 0.0 };
+                    (c.passage, d + weight(c.passage) * l)
+                })
+                .collect()
+        }
+        FusionKind::Rrf => {
+            let dense_rank = ranks(candidates, |c| c.dense);
+            let lexical_rank = ranks(candidates, |c| c.lexical);
+            candidates
+                .iter()
+                .map(|c| {
+                    let mut s = 0.0;
+                    if let Some(r) = dense_rank.get(&c.passage) {
+                        s += 1.0 / (config.rrf_k + *r as f32);
+                    }
+                    if let Some(r) = lexical_rank.get(&c.passage) {
+                        s += weight(c.passage) / (config.rrf_k + *r as f32);
+                    }
+                    (c.passage, s)
+                })
+                .collect()
+        }
+    };
+    fused.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    fused
+}
+
+fn min_max(values: impl Iterator<Item = f32>) -> (f32, f32) {
+    values.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    })
+}
+
+/// 1-based ranks by a score, for the candidates with a positive score on that
+/// side (a passage BM25 did not match has no lexical rank).
+fn ranks(candidates: &[Candidate], score: impl Fn(&Candidate) -> f32) -> HashMap<u32, usize> {
+    let mut scored: Vec<(u32, f32)> = candidates
+        .iter()
+        .map(|c| (c.passage, score(c)))
+        .filter(|(_, s)| *s > 0.0)
+        .collect();
+    scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    scored
+        .into_iter()
+        .enumerate()
+        .map(|(i, (p, _))| (p, i + 1))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(passage: u32, dense: f32, lexical: f32) -> Candidate {
+        Candidate {
+            passage,
+            dense,
+            lexical,
+        }
+    }
+
+    #[test]
+    fn convex_fusion_normalises_and_weighs_by_language() {
+        let cands = [c(1, 0.90, 0.0), c(2, 0.80, 10.0), c(3, 0.85, 5.0)];
+        let config = FusionConfig {
+            lexical_same: 0.5,
+            lexical_cross: 0.0,
+            ..Default::default()
+        };
+        // All same language: 1 → 1.0, 2 → 0 + 0.5, 3 → 0.5 + 0.25.
+        let fused = fuse(&cands, &config, |_| true);
+        assert_eq!(fused.iter().map(|f| f.0).collect::<Vec<_>>(), vec![1, 3, 2]);
+        assert!((fused[1].1 - 0.75).abs() < 1e-6);
+        // Passage 3 in another script: its lexical score no longer counts.
+        let fused = fuse(&cands, &config, |p| p != 3);
+        assert_eq!(fused.iter().map(|f| f.0).collect::<Vec<_>>(), vec![1, 3, 2]);
+        assert!((fused[1].1 - 0.5).abs() < 1e-6);
+        let config = FusionConfig {
+            lexical_same: 2.0,
+            ..config
+        };
+        assert_eq!(fuse(&cands, &config, |_| true)[0].0, 2);
+    }
+
+    #[test]
+    fn rrf_uses_ranks_only() {
+        let cands = [c(1, 0.9, 0.0), c(2, 0.1, 3.0), c(3, 0.5, 1.0)];
+        let config = FusionConfig {
+            kind: FusionKind::Rrf,
+            lexical_same: 1.0,
+            ..Default::default()
+        };
+        let fused = fuse(&cands, &config, |_| true);
+        // 1: 1/61; 2: 1/63 + 1/61; 3: 1/62 + 1/62.
+        assert_eq!(fused.iter().map(|f| f.0).collect::<Vec<_>>(), vec![2, 3, 1]);
+        assert!((fused[2].1 - 1.0 / 61.0).abs() < 1e-7);
+    }
+
+    #[test]
+    fn degenerate_inputs_do_not_produce_nan() {
+        assert!(fuse(&[], &FusionConfig::default(), |_| true).is_empty());
+        let fused = fuse(&[c(7, 0.5, 0.0)], &FusionConfig::default(), |_| true);
+        assert_eq!(fused, vec![(7, 1.0)]);
+        let fused = fuse(
+            &[c(1, 0.5, 0.0), c(0, 0.5, 0.0)],
+            &FusionConfig::default(),
+            |_| true,
+        );
+        assert_eq!(
+            fused.iter().map(|f| f.0).collect::<Vec<_>>(),
+            vec![0, 1],
+            "ties by passage id"
+        );
+    }
+
+    #[test]
+    fn modes_parse() {
+        assert_eq!(
+            "semantic".parse::<SearchMode>().ok(),
+            Some(SearchMode::Dense)
+        );
+        assert_eq!(
+            "Keyword".parse::<SearchMode>().ok(),
+            Some(SearchMode::Lexical)
+        );
+        assert!("fuzzy".parse::<SearchMode>().is_err());
+        assert_eq!("rrf".parse::<FusionKind>().ok(), Some(FusionKind::Rrf));
+    }
+}
