@@ -2,3 +2,4 @@
 //! (BM25) index over them, hybrid fusion, and one snapshot format.
 
 pub mod codec;
+pub mod snapshot;
