@@ -2,4 +2,7 @@
 //! (BM25) index over them, hybrid fusion, and one snapshot format.
 
 pub mod codec;
+pub mod document;
 pub mod snapshot;
+
+pub use document::Document;
