@@ -3,6 +3,10 @@
 
 pub mod codec;
 pub mod dense;
+pub mod document;
 pub mod fusion;
 pub mod lexical;
+pub mod snapshot;
 pub mod vector;
+
+pub use document::Document;
