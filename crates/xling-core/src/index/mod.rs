@@ -2,6 +2,7 @@
 //! (BM25) index over them, hybrid fusion, and one snapshot format.
 
 pub mod codec;
+mod collection;
 pub mod dense;
 pub mod document;
 pub mod fusion;
@@ -9,4 +10,8 @@ pub mod lexical;
 pub mod snapshot;
 pub mod vector;
 
+pub use collection::{
+    lexical_terms, AddReport, Hit, Index, IndexConfig, IndexStats, SearchOptions,
+};
 pub use document::Document;
+pub use fusion::{FusionConfig, FusionKind, SearchMode};

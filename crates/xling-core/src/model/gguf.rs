@@ -181,6 +181,19 @@ pub struct ModelWeights {
     tensors: HashMap<String, QTensor>,
 }
 
+/// Reads only the configuration of a model file (no tensors): enough for the
+/// tokenizer and for checking an index's model fingerprint.
+pub fn read_model_config(bytes: &[u8]) -> Result<ModelConfig> {
+    if bytes.len() < 4 || &bytes[..4] != b"GGUF" {
+        return Err(Error::InvalidModel(
+            "not a GGUF file (wrong magic bytes)".into(),
+        ));
+    }
+    let content = gguf_file::Content::read(&mut Cursor::new(bytes))
+        .map_err(|e| Error::InvalidModel(format!("cannot read GGUF header: {e}")))?;
+    read_config(&content.metadata)
+}
+
 impl ModelWeights {
     /// Reads a model file held in memory. Truncated, corrupted or foreign files
     /// give [`Error::InvalidModel`].

@@ -1,0 +1,730 @@
+//! [`Index`]: documents, their passages, and the dense and lexical indexes
+//! over them, kept consistent under add and delete, saved as one snapshot.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use serde::Serialize;
+
+use super::codec::{Reader, Writer};
+use super::dense::{DenseConfig, DenseIndex};
+use super::document::Document;
+use super::fusion::{fuse, Candidate, FusionConfig, SearchMode};
+use super::lexical::{Bm25Params, LexicalIndex};
+use super::snapshot::{Snapshot, SnapshotWriter};
+use crate::chunk::{chunk_text, ChunkConfig};
+use crate::encoder::WindowEncoder;
+use crate::error::{Error, Result};
+use crate::lang::{detect_script, Script};
+use crate::tokenize::{Prefix, Tokenizer};
+use crate::Embedder;
+
+/// Snapshot section tags.
+const META: [u8; 4] = *b"META";
+const DOCS: [u8; 4] = *b"DOCS";
+const PASSAGES: [u8; 4] = *b"PASS";
+const DENSE: [u8; 4] = *b"DENS";
+const LEXICAL: [u8; 4] = *b"LEXI";
+
+/// Passages embedded per encoder call while indexing (progress granularity).
+const EMBED_BATCH: usize = 64;
+
+/// Everything tunable about an index; stored in its snapshot.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IndexConfig {
+    pub chunk: ChunkConfig,
+    pub dense: DenseConfig,
+    pub bm25: Bm25Params,
+}
+
+/// How to search.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchOptions {
+    pub mode: SearchMode,
+    /// Documents returned.
+    pub k: usize,
+    /// Brute force instead of the HNSW graphs.
+    pub exact: bool,
+    pub fusion: FusionConfig,
+    /// Find the best-matching sentence of each hit (costs a little per hit).
+    pub highlight: bool,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        Self {
+            mode: SearchMode::default(),
+            k: 10,
+            exact: false,
+            fusion: FusionConfig::default(),
+            highlight: true,
+        }
+    }
+}
+
+/// One search result: a document, scored by its best passage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    pub id: String,
+    pub title: Option<String>,
+    pub url: Option<String>,
+    /// The document's language if given, else the passage's detected script.
+    pub lang: String,
+    pub score: f32,
+    /// The passage's dense (cosine) score, when the dense side ran.
+    pub dense: Option<f32>,
+    /// The passage's BM25 score, when the lexical side ran.
+    pub lexical: Option<f32>,
+    /// The best passage's text and its byte range in the document's text.
+    pub passage: String,
+    pub passage_bytes: Range<usize>,
+    /// The sentence of the passage that matched best, as a byte range of the
+    /// document's text.
+    pub sentence_bytes: Range<usize>,
+}
+
+/// Counts for users and benchmarks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndexStats {
+    pub documents: usize,
+    pub passages: usize,
+    /// Passage slots ever used, deleted included (tombstones until a rebuild).
+    pub passage_slots: usize,
+    pub graph_segments: Vec<usize>,
+    pub exact_buffer: usize,
+}
+
+/// What one `add_documents` call did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AddReport {
+    pub documents: usize,
+    pub passages: usize,
+}
+
+#[derive(Debug, Clone)]
+struct DocRecord {
+    doc: Document,
+    passages: Range<u32>,
+    live: bool,
+}
+
+#[derive(Debug, Clone)]
+struct PassageRecord {
+    doc: u32,
+    span: Range<u32>,
+    /// Sentence spans inside `span`, as byte ranges of the document text.
+    sentences: Vec<Range<u32>>,
+    script: Script,
+}
+
+/// A searchable collection of documents.
+pub struct Index {
+    fingerprint: [u8; 32],
+    config: IndexConfig,
+    docs: Vec<DocRecord>,
+    by_id: HashMap<String, u32>,
+    passages: Vec<PassageRecord>,
+    dense: DenseIndex,
+    lexical: LexicalIndex,
+}
+
+impl Index {
+    /// An empty index for vectors of `dim` dimensions from the model with `fingerprint`.
+    pub fn new(fingerprint: [u8; 32], dim: usize, config: IndexConfig) -> Self {
+        Self {
+            fingerprint,
+            dense: DenseIndex::new(dim, config.dense.clone()),
+            lexical: LexicalIndex::new(config.bm25),
+            config,
+            docs: Vec::new(),
+            by_id: HashMap::new(),
+            passages: Vec::new(),
+        }
+    }
+
+    /// An empty index for `embedder`'s model.
+    pub fn for_model<E: WindowEncoder>(embedder: &Embedder<E>, config: IndexConfig) -> Self {
+        Self::new(
+            embedder.tokenizer().model_fingerprint(),
+            embedder.dim(),
+            config,
+        )
+    }
+
+    pub fn model_fingerprint(&self) -> [u8; 32] {
+        self.fingerprint
+    }
+
+    pub fn config(&self) -> &IndexConfig {
+        &self.config
+    }
+
+    pub fn stats(&self) -> IndexStats {
+        let (graph_segments, exact_buffer) = self.dense.parts();
+        IndexStats {
+            documents: self.by_id.len(),
+            passages: self.dense.live_count(),
+            passage_slots: self.passages.len(),
+            graph_segments,
+            exact_buffer,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    /// The live documents, in insertion order.
+    pub fn documents(&self) -> impl Iterator<Item = &Document> {
+        self.docs.iter().filter(|d| d.live).map(|d| &d.doc)
+    }
+
+    fn check_model(&self, tokenizer: &Tokenizer) -> Result<()> {
+        let model = tokenizer.model_fingerprint();
+        if model != self.fingerprint {
+            return Err(Error::ModelMismatch {
+                index: short_hex(&self.fingerprint),
+                model: short_hex(&model),
+            });
+        }
+        Ok(())
+    }
+
+    /// Chunks, embeds and indexes documents. All or nothing: if any document
+    /// is invalid or a duplicate, or embedding fails, the index is unchanged.
+    /// `progress(done, total)` is called with passage counts as embedding goes.
+    pub fn add_documents<E: WindowEncoder>(
+        &mut self,
+        embedder: &Embedder<E>,
+        docs: Vec<Document>,
+        mut progress: impl FnMut(usize, usize),
+    ) -> Result<AddReport> {
+        let tokenizer = embedder.tokenizer();
+        self.check_model(tokenizer)?;
+        let mut seen = HashSet::new();
+        for doc in &docs {
+            doc.validate()?;
+            if self.by_id.contains_key(&doc.id) {
+                return Err(Error::Document(format!(
+                    "{:?} is already in the index (delete it first to replace it)",
+                    doc.id
+                )));
+            }
+            if !seen.insert(doc.id.as_str()) {
+                return Err(Error::Document(format!(
+                    "{:?} appears twice in the input",
+                    doc.id
+                )));
+            }
+        }
+        // Chunk everything first: cheap, and errors surface before encoding.
+        let mut chunked = Vec::with_capacity(docs.len());
+        for doc in &docs {
+            let chunks = chunk_text(&doc.text, &self.config.chunk, |s| {
+                Ok(tokenizer.content_ids(s, Prefix::None)?.len())
+            })?;
+            chunked.push(chunks);
+        }
+        let texts: Vec<String> = docs
+            .iter()
+            .zip(&chunked)
+            .flat_map(|(doc, chunks)| {
+                chunks
+                    .iter()
+                    .map(move |c| embedding_text(doc, &doc.text[c.span.clone()]))
+            })
+            .collect();
+        let total = texts.len();
+        progress(0, total);
+        let mut vectors = Vec::with_capacity(total);
+        for batch in texts.chunks(EMBED_BATCH) {
+            vectors.extend(embedder.embed(batch, Prefix::Passage)?);
+            progress(vectors.len(), total);
+        }
+        let mut terms = Vec::with_capacity(total);
+        for text in &texts {
+            terms.push(lexical_terms(tokenizer, text)?);
+        }
+
+        // Commit: nothing below can fail on valid state.
+        let report = AddReport {
+            documents: docs.len(),
+            passages: total,
+        };
+        let mut vectors = vectors.into_iter();
+        let mut terms = terms.into_iter();
+        for (doc, chunks) in docs.into_iter().zip(chunked) {
+            let doc_index = self.docs.len() as u32;
+            let first = self.passages.len() as u32;
+            for chunk in chunks {
+                let passage = self.passages.len() as u32;
+                let (Some(vector), Some(passage_terms)) = (vectors.next(), terms.next()) else {
+                    return Err(Error::InvalidInput(
+                        "internal: embedding count mismatch".into(),
+                    ));
+                };
+                self.dense.add(passage, &vector)?;
+                self.lexical.add(passage, &passage_terms)?;
+                let script = detect_script(&doc.text[chunk.span.clone()]);
+                self.passages.push(PassageRecord {
+                    doc: doc_index,
+                    span: to_u32(&chunk.span),
+                    sentences: chunk.sentences.iter().map(to_u32).collect(),
+                    script,
+                });
+            }
+            let last = self.passages.len() as u32;
+            self.by_id.insert(doc.id.clone(), doc_index);
+            self.docs.push(DocRecord {
+                doc,
+                passages: first..last,
+                live: true,
+            });
+        }
+        self.dense.maintain();
+        Ok(report)
+    }
+
+    /// Deletes documents by id. Unknown ids are an error and nothing is
+    /// deleted. The tokenizer re-derives each passage's BM25 terms (the index
+    /// does not keep a second copy of them).
+    pub fn delete(&mut self, tokenizer: &Tokenizer, ids: &[&str]) -> Result<usize> {
+        self.check_model(tokenizer)?;
+        let unknown: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.by_id.contains_key(*id))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::Document(format!(
+                "not in the index: {}",
+                unknown.join(", ")
+            )));
+        }
+        let mut deleted = 0;
+        for id in ids {
+            let Some(doc_index) = self.by_id.remove(*id) else {
+                continue;
+            };
+            let record = &mut self.docs[doc_index as usize];
+            record.live = false;
+            let doc = record.doc.clone();
+            for passage in record.passages.clone() {
+                let span = self.passages[passage as usize].span.clone();
+                let text = embedding_text(&doc, &doc.text[span.start as usize..span.end as usize]);
+                let terms = lexical_terms(tokenizer, &text)?;
+                self.lexical.remove(passage, &terms)?;
+                self.dense.remove(passage);
+            }
+            // Keep the id in the record (snapshots show what was deleted) but drop the text.
+            self.docs[doc_index as usize].doc.text = String::new();
+            deleted += 1;
+        }
+        self.dense.maintain();
+        Ok(deleted)
+    }
+
+    /// Searches with a query text.
+    pub fn search<E: WindowEncoder>(
+        &self,
+        embedder: &Embedder<E>,
+        query: &str,
+        options: &SearchOptions,
+    ) -> Result<Vec<Hit>> {
+        let tokenizer = embedder.tokenizer();
+        check_query(tokenizer, query)?;
+        let vector = match options.mode {
+            SearchMode::Lexical => Vec::new(),
+            _ => embedder.embed_one(query, Prefix::Query)?,
+        };
+        self.search_with_vector(tokenizer, query, &vector, options)
+    }
+
+    /// Searches with a query already embedded (with `Prefix::Query`), e.g. in
+    /// batches by an evaluation. `vector` may be empty in lexical mode.
+    pub fn search_with_vector(
+        &self,
+        tokenizer: &Tokenizer,
+        query: &str,
+        vector: &[f32],
+        options: &SearchOptions,
+    ) -> Result<Vec<Hit>> {
+        self.check_model(tokenizer)?;
+        check_query(tokenizer, query)?;
+        if options.k == 0 || self.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Documents may have several passages: fetch enough passages to fill k documents.
+        let depth = (options.k * 3).max(100);
+        let live = |p: u32| self.dense.is_live(p);
+        let query_terms = lexical_terms(tokenizer, query)?;
+        let dense = match options.mode {
+            SearchMode::Lexical => Vec::new(),
+            _ => self.dense.search(vector, depth, options.exact, live)?,
+        };
+        let lexical = match options.mode {
+            SearchMode::Dense => Vec::new(),
+            _ => self.lexical.search(&query_terms, depth, live),
+        };
+        let ranked: Vec<(u32, f32, Option<f32>, Option<f32>)> = match options.mode {
+            SearchMode::Dense => dense
+                .iter()
+                .map(|(p, s)| (*p, *s, Some(*s), None))
+                .collect(),
+            SearchMode::Lexical => lexical
+                .iter()
+                .map(|(p, s)| (*p, *s, None, Some(*s)))
+                .collect(),
+            SearchMode::Hybrid => {
+                let mut candidates: HashMap<u32, Candidate> = HashMap::new();
+                for (p, _) in dense.iter().chain(&lexical) {
+                    candidates.entry(*p).or_insert_with(|| Candidate {
+                        passage: *p,
+                        dense: self.dense.score(vector, *p),
+                        lexical: self.lexical.score(&query_terms, *p),
+                    });
+                }
+                let mut list: Vec<Candidate> = candidates.into_values().collect();
+                list.sort_unstable_by_key(|c| c.passage);
+                let query_script = detect_script(query);
+                let same = |p: u32| self.passages[p as usize].script == query_script;
+                fuse(&list, &options.fusion, same)
+                    .into_iter()
+                    .map(|(p, s)| {
+                        let c = list[list.binary_search_by_key(&p, |c| c.passage).unwrap_or(0)];
+                        (p, s, Some(c.dense), Some(c.lexical))
+                    })
+                    .collect()
+            }
+        };
+        let mut seen_docs = HashSet::new();
+        let mut hits = Vec::with_capacity(options.k);
+        for (passage, score, dense_score, lexical_score) in ranked {
+            let record = &self.passages[passage as usize];
+            if !seen_docs.insert(record.doc) {
+                continue;
+            }
+            hits.push(self.hit(
+                tokenizer,
+                passage,
+                score,
+                dense_score,
+                lexical_score,
+                &query_terms,
+                options.highlight,
+            )?);
+            if hits.len() == options.k {
+                break;
+            }
+        }
+        Ok(hits)
+    }
+
+    fn hit(
+        &self,
+        tokenizer: &Tokenizer,
+        passage: u32,
+        score: f32,
+        dense: Option<f32>,
+        lexical: Option<f32>,
+        query_terms: &[u32],
+        highlight: bool,
+    ) -> Result<Hit> {
+        let record = &self.passages[passage as usize];
+        let doc = &self.docs[record.doc as usize].doc;
+        let span = record.span.start as usize..record.span.end as usize;
+        let sentence = if highlight {
+            self.best_sentence(tokenizer, record, query_terms)?
+        } else {
+            record
+                .sentences
+                .first()
+                .map(from_u32)
+                .unwrap_or(span.clone())
+        };
+        Ok(Hit {
+            id: doc.id.clone(),
+            title: doc.title.clone(),
+            url: doc.url.clone(),
+            lang: doc
+                .lang
+                .clone()
+                .unwrap_or_else(|| record.script.name().to_string()),
+            score,
+            dense,
+            lexical,
+            passage: doc.text[span.clone()].to_string(),
+            passage_bytes: span,
+            sentence_bytes: sentence,
+        })
+    }
+
+    /// The passage sentence sharing the most query pieces, weighted by their
+    /// IDF; the first sentence when none shares any (e.g. across languages).
+    fn best_sentence(
+        &self,
+        tokenizer: &Tokenizer,
+        record: &PassageRecord,
+        query_terms: &[u32],
+    ) -> Result<Range<usize>> {
+        let doc = &self.docs[record.doc as usize].doc;
+        let wanted: HashSet<u32> = query_terms.iter().copied().collect();
+        let mut best = (
+            0.0f32,
+            record
+                .sentences
+                .first()
+                .map(from_u32)
+                .unwrap_or(from_u32(&record.span)),
+        );
+        for sentence in &record.sentences {
+            let range = from_u32(sentence);
+            let Some(text) = doc.text.get(range.clone()) else {
+                continue;
+            };
+            let terms: HashSet<u32> = lexical_terms(tokenizer, text)?.into_iter().collect();
+            let score: f32 = terms
+                .intersection(&wanted)
+                .map(|t| self.lexical.idf(*t))
+                .sum();
+            if score > best.0 {
+                best = (score, range);
+            }
+        }
+        Ok(best.1)
+    }
+
+    /// The whole index as one snapshot (see [`super::snapshot`]).
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let mut snapshot = SnapshotWriter::new(self.fingerprint);
+        let mut meta = Writer::new();
+        let c = &self.config;
+        meta.len_u64(c.chunk.max_tokens);
+        meta.len_u64(c.chunk.overlap_tokens);
+        let bm25 = self.lexical.params();
+        meta.f32(bm25.k1);
+        meta.f32(bm25.b);
+        snapshot.section(META, meta.into_bytes())?;
+
+        let mut docs = Writer::new();
+        docs.len_u64(self.docs.len());
+        for d in &self.docs {
+            docs.u8(d.live as u8);
+            docs.str(&d.doc.id);
+            docs.str(&d.doc.text);
+            docs.opt_str(d.doc.title.as_deref());
+            docs.opt_str(d.doc.url.as_deref());
+            docs.opt_str(d.doc.lang.as_deref());
+            docs.u32(d.passages.start);
+            docs.u32(d.passages.end);
+        }
+        snapshot.section(DOCS, docs.into_bytes())?;
+
+        let mut passages = Writer::new();
+        passages.len_u64(self.passages.len());
+        for p in &self.passages {
+            passages.u32(p.doc);
+            passages.u8(p.script as u8);
+            passages.u32(p.span.start);
+            passages.u32(p.span.end);
+            let flat: Vec<u32> = p.sentences.iter().flat_map(|s| [s.start, s.end]).collect();
+            passages.u32s(&flat);
+        }
+        snapshot.section(PASSAGES, passages.into_bytes())?;
+
+        let mut dense = Writer::new();
+        self.dense.write(&mut dense)?;
+        snapshot.section(DENSE, dense.into_bytes())?;
+        let mut lexical = Writer::new();
+        self.lexical.write(&mut lexical);
+        snapshot.section(LEXICAL, lexical.into_bytes())?;
+        Ok(snapshot.finish())
+    }
+
+    /// Reads a snapshot, validating every cross-reference. Does not check the
+    /// model: use [`Index::from_bytes_for`] when a model is loaded.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let snapshot = Snapshot::parse(bytes)?;
+
+        let mut r = Reader::new(snapshot.section(META)?, "index settings");
+        let max_tokens = r.u64()? as usize;
+        let overlap_tokens = r.u64()? as usize;
+        let chunk = ChunkConfig {
+            max_tokens,
+            overlap_tokens,
+        };
+        let k1 = r.finite_f32()?;
+        let b = r.finite_f32()?;
+        r.finish()?;
+
+        let mut r = Reader::new(snapshot.section(DENSE)?, "dense index");
+        let dense = DenseIndex::read(&mut r)?;
+        r.finish()?;
+        let mut r = Reader::new(snapshot.section(LEXICAL)?, "lexical index");
+        let lexical = LexicalIndex::read(&mut r)?;
+        r.finish()?;
+        let passage_count = dense.len();
+
+        let mut r = Reader::new(snapshot.section(DOCS)?, "documents");
+        let n = r.count(1)?;
+        let mut docs = Vec::with_capacity(n);
+        let mut by_id = HashMap::with_capacity(n);
+        let mut next_passage = 0u32;
+        for i in 0..n {
+            let live = match r.u8()? {
+                0 => false,
+                1 => true,
+                v => return Err(r.error(format!("bad flag {v}"))),
+            };
+            let doc = Document {
+                id: r.str()?.to_string(),
+                text: r.str()?.to_string(),
+                title: r.opt_str()?.map(str::to_string),
+                url: r.opt_str()?.map(str::to_string),
+                lang: r.opt_str()?.map(str::to_string),
+            };
+            let (start, end) = (r.u32()?, r.u32()?);
+            // Passages are stored in document order, contiguously.
+            if start != next_passage || end < start || end as usize > passage_count {
+                return Err(r.error(format!("document {i}: bad passage range")));
+            }
+            next_passage = end;
+            if live && by_id.insert(doc.id.clone(), i as u32).is_some() {
+                return Err(r.error(format!("duplicate document id {:?}", doc.id)));
+            }
+            docs.push(DocRecord {
+                doc,
+                passages: start..end,
+                live,
+            });
+        }
+        r.finish()?;
+        if next_passage as usize != passage_count {
+            return Err(Error::InvalidIndex(
+                "documents do not cover every passage".into(),
+            ));
+        }
+
+        let mut r = Reader::new(snapshot.section(PASSAGES)?, "passages");
+        let n = r.count(13)?;
+        if n != passage_count {
+            return Err(r.error("passage table and dense index disagree"));
+        }
+        let mut passages = Vec::with_capacity(n);
+        for i in 0..n {
+            let doc = r.u32_below(docs.len())?;
+            let script = Script::from_u8(r.u8()?).ok_or_else(|| r.error("bad script code"))?;
+            let span = r.u32()?..r.u32()?;
+            let flat = r.u32s()?;
+            let record = &docs[doc as usize];
+            if !record.passages.contains(&(i as u32)) {
+                return Err(r.error(format!("passage {i} not in its document's range")));
+            }
+            let text = &record.doc.text;
+            let valid = |s: &Range<u32>| {
+                s.start <= s.end
+                    && (!record.live || text.get(s.start as usize..s.end as usize).is_some())
+            };
+            let sentences: Vec<Range<u32>> = flat.chunks_exact(2).map(|c| c[0]..c[1]).collect();
+            if flat.len() % 2 != 0 || !valid(&span) || !sentences.iter().all(valid) {
+                return Err(r.error(format!("passage {i}: span outside its document")));
+            }
+            let live = dense.is_live(i as u32);
+            if live != record.live || live != lexical.contains(i as u32) {
+                return Err(r.error(format!(
+                    "passage {i}: dense, lexical and document disagree on deletion"
+                )));
+            }
+            passages.push(PassageRecord {
+                doc,
+                span,
+                sentences,
+                script,
+            });
+        }
+        r.finish()?;
+
+        let config = IndexConfig {
+            chunk,
+            dense: dense.config().clone(),
+            bm25: Bm25Params { k1, b },
+        };
+        Ok(Self {
+            fingerprint: snapshot.fingerprint,
+            config,
+            docs,
+            by_id,
+            passages,
+            dense,
+            lexical,
+        })
+    }
+
+    /// Reads a snapshot and refuses it unless it was built with `tokenizer`'s model.
+    pub fn from_bytes_for(bytes: &[u8], tokenizer: &Tokenizer) -> Result<Self> {
+        let snapshot = Snapshot::parse(bytes)?;
+        snapshot.check_model(&tokenizer.model_fingerprint())?;
+        Self::from_bytes(bytes)
+    }
+}
+
+/// The text embedded for a passage: e5 was trained on "title text".
+fn embedding_text(doc: &Document, passage: &str) -> String {
+    match doc.title.as_deref().map(str::trim) {
+        Some(title) if !title.is_empty() => format!("{title} {passage}"),
+        _ => passage.to_string(),
+    }
+}
+
+/// BM25 terms: SentencePiece pieces of the lower-cased text, without the bare
+/// word-boundary piece and pieces made only of punctuation.
+pub fn lexical_terms(tokenizer: &Tokenizer, text: &str) -> Result<Vec<u32>> {
+    let ids = tokenizer.content_ids(&text.to_lowercase(), Prefix::None)?;
+    let inner = tokenizer.inner();
+    Ok(ids
+        .into_iter()
+        .filter(|id| {
+            inner
+                .id_to_token(*id)
+                .is_some_and(|piece| piece.chars().any(|c| c.is_alphanumeric()))
+        })
+        .collect())
+}
+
+/// Refuses queries the engine cannot answer meaningfully.
+fn check_query(tokenizer: &Tokenizer, query: &str) -> Result<()> {
+    if query.trim().is_empty() {
+        return Err(Error::InvalidInput("the query is empty".into()));
+    }
+    let tokens = tokenizer.content_ids(query, Prefix::Query)?.len();
+    if tokens > tokenizer.max_window_tokens() {
+        return Err(Error::InvalidInput(format!(
+            "the query is {tokens} tokens long; the model reads at most {} (shorten it, or index the text as a document)",
+            tokenizer.max_window_tokens()
+        )));
+    }
+    Ok(())
+}
+
+fn to_u32(r: &Range<usize>) -> Range<u32> {
+    r.start as u32..r.end as u32
+}
+
+fn from_u32(r: &Range<u32>) -> Range<usize> {
+    r.start as usize..r.end as usize
+}
+
+fn short_hex(bytes: &[u8; 32]) -> String {
+    bytes[..6].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests;

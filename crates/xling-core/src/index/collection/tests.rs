@@ -1,0 +1,233 @@
+//! Index behaviour on the tiny random model (the real model is covered by the
+//! CLI tests): consistency under add/delete, modes, snapshots, bad input.
+
+use super::*;
+use crate::testing::tiny_embedder;
+
+fn doc(id: &str, text: &str) -> Document {
+    Document {
+        id: id.into(),
+        text: text.into(),
+        title: None,
+        url: None,
+        lang: None,
+    }
+}
+
+fn corpus() -> Vec<Document> {
+    vec![
+        doc("a", "hello world. the cab is here."),
+        doc("b", "a bad bear ate the bread."),
+        doc("c", "zebra zoo! quiz jazz fizz."),
+        doc("d", "hello hello hello."),
+        doc("e", "the world is a ball. hello there."),
+    ]
+}
+
+fn built() -> Result<(Embedder, Index)> {
+    let embedder = tiny_embedder(3);
+    let mut index = Index::for_model(&embedder, IndexConfig::default());
+    index.add_documents(&embedder, corpus(), |_, _| {})?;
+    Ok((embedder, index))
+}
+
+fn ids(hits: &[Hit]) -> Vec<&str> {
+    hits.iter().map(|h| h.id.as_str()).collect()
+}
+
+fn options(mode: SearchMode) -> SearchOptions {
+    SearchOptions {
+        mode,
+        k: 10,
+        ..SearchOptions::default()
+    }
+}
+
+#[test]
+fn every_mode_returns_each_document_once() -> Result<()> {
+    let (embedder, index) = built()?;
+    assert_eq!(index.stats().documents, 5);
+    for mode in [SearchMode::Dense, SearchMode::Hybrid] {
+        let hits = index.search(&embedder, "hello", &options(mode))?;
+        assert_eq!(hits.len(), 5, "{mode}");
+        let mut unique = ids(&hits);
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 5);
+        assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+    }
+    // Lexical only returns documents sharing a piece with the query.
+    let hits = index.search(&embedder, "zebra", &options(SearchMode::Lexical))?;
+    assert_eq!(ids(&hits)[0], "c");
+    assert!(!ids(&hits).contains(&"d"));
+    Ok(())
+}
+
+#[test]
+fn hits_point_at_their_passage_and_best_sentence() -> Result<()> {
+    let (embedder, index) = built()?;
+    let hits = index.search(&embedder, "zoo quiz", &options(SearchMode::Lexical))?;
+    let hit = &hits[0];
+    assert_eq!(hit.id, "c");
+    let text = "zebra zoo! quiz jazz fizz.";
+    assert_eq!(&text[hit.passage_bytes.clone()], hit.passage);
+    // "quiz" is rarer than "zoo"? Both occur once; either sentence is a match,
+    // but it must be a real sentence of the passage.
+    let sentence = &text[hit.sentence_bytes.clone()];
+    assert!(
+        sentence == "zebra zoo!" || sentence == "quiz jazz fizz.",
+        "{sentence}"
+    );
+    let hits = index.search(&embedder, "fizz", &options(SearchMode::Lexical))?;
+    assert_eq!(&text[hits[0].sentence_bytes.clone()], "quiz jazz fizz.");
+    Ok(())
+}
+
+#[test]
+fn duplicates_and_bad_documents_change_nothing() -> Result<()> {
+    let (embedder, mut index) = built()?;
+    let before = index.to_bytes()?;
+    for bad in [
+        vec![doc("a", "again")],
+        vec![doc("x", "one"), doc("x", "two")],
+        vec![doc(" ", "blank id")],
+    ] {
+        assert!(matches!(
+            index.add_documents(&embedder, bad, |_, _| {}),
+            Err(Error::Document(_))
+        ));
+    }
+    assert!(
+        index.to_bytes()? == before,
+        "a failed add modified the index"
+    );
+    Ok(())
+}
+
+#[test]
+fn delete_keeps_statistics_exact() -> Result<()> {
+    let (embedder, mut index) = built()?;
+    assert!(matches!(
+        index.delete(embedder.tokenizer(), &["a", "nope"]),
+        Err(Error::Document(_))
+    ));
+    assert_eq!(index.len(), 5, "a failed delete removed something");
+    assert_eq!(index.delete(embedder.tokenizer(), &["a", "d"])?, 2);
+    assert_eq!(index.len(), 3);
+    // Same scores as an index built from the survivors only.
+    let mut fresh = Index::for_model(&embedder, IndexConfig::default());
+    let survivors: Vec<Document> = corpus()
+        .into_iter()
+        .filter(|d| d.id != "a" && d.id != "d")
+        .collect();
+    fresh.add_documents(&embedder, survivors, |_, _| {})?;
+    for query in ["hello", "the world", "bread bear"] {
+        for mode in [SearchMode::Dense, SearchMode::Lexical, SearchMode::Hybrid] {
+            let a = index.search(&embedder, query, &options(mode))?;
+            let b = fresh.search(&embedder, query, &options(mode))?;
+            assert_eq!(ids(&a), ids(&b), "{query} {mode}");
+            for (x, y) in a.iter().zip(&b) {
+                assert!((x.score - y.score).abs() < 1e-5, "{query} {mode}");
+            }
+        }
+    }
+    // A deleted id can be added again.
+    index.add_documents(&embedder, vec![doc("a", "back again")], |_, _| {})?;
+    assert!(index.contains("a"));
+    Ok(())
+}
+
+#[test]
+fn snapshots_round_trip() -> Result<()> {
+    let (embedder, mut index) = built()?;
+    index.delete(embedder.tokenizer(), &["b"])?;
+    let bytes = index.to_bytes()?;
+    let loaded = Index::from_bytes_for(&bytes, embedder.tokenizer())?;
+    assert_eq!(loaded.stats(), index.stats());
+    for mode in [SearchMode::Dense, SearchMode::Lexical, SearchMode::Hybrid] {
+        assert_eq!(
+            loaded.search(&embedder, "hello world", &options(mode))?,
+            index.search(&embedder, "hello world", &options(mode))?
+        );
+    }
+    assert!(
+        loaded.to_bytes()? == bytes,
+        "save, load, save is not stable"
+    );
+    Ok(())
+}
+
+#[test]
+fn another_model_is_refused() -> Result<()> {
+    let (_, index) = built()?;
+    let other = tiny_embedder(4);
+    let bytes = index.to_bytes()?;
+    assert!(matches!(
+        Index::from_bytes_for(&bytes, other.tokenizer()),
+        Err(Error::ModelMismatch { .. })
+    ));
+    assert!(matches!(
+        index.search(&other, "hello", &options(SearchMode::Dense)),
+        Err(Error::ModelMismatch { .. })
+    ));
+    Ok(())
+}
+
+#[test]
+fn corrupt_snapshots_are_typed_errors() -> Result<()> {
+    let (_, index) = built()?;
+    let bytes = index.to_bytes()?;
+    for cut in 0..bytes.len() {
+        assert!(
+            matches!(
+                Index::from_bytes(&bytes[..cut]),
+                Err(Error::InvalidIndex(_))
+            ),
+            "truncated at {cut}"
+        );
+    }
+    let mut s = 0x9e37_79b9u64;
+    for _ in 0..2000 {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        let mut bad = bytes.clone();
+        let at = (s as usize) % bad.len();
+        bad[at] ^= 1 << ((s >> 61) as u8);
+        assert!(
+            matches!(Index::from_bytes(&bad), Err(Error::InvalidIndex(_))),
+            "flip at {at}"
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn bad_queries_are_errors() -> Result<()> {
+    let (embedder, index) = built()?;
+    for q in ["", "   \n"] {
+        assert!(matches!(
+            index.search(&embedder, q, &options(SearchMode::Hybrid)),
+            Err(Error::InvalidInput(_))
+        ));
+    }
+    let long = "hello ".repeat(100);
+    match index.search(&embedder, &long, &options(SearchMode::Hybrid)) {
+        Err(Error::InvalidInput(msg)) => assert!(msg.contains("tokens"), "{msg}"),
+        other => panic!("expected a length error, got {other:?}"),
+    }
+    let none = index.search(
+        &embedder,
+        "hello",
+        &SearchOptions {
+            k: 0,
+            ..options(SearchMode::Dense)
+        },
+    )?;
+    assert!(none.is_empty());
+    let empty = Index::for_model(&embedder, IndexConfig::default());
+    assert!(empty
+        .search(&embedder, "hello", &options(SearchMode::Hybrid))?
+        .is_empty());
+    Ok(())
+}
