@@ -16,6 +16,7 @@
 
 pub mod encoder;
 pub mod error;
+pub mod eval;
 pub mod index;
 pub mod model;
 #[cfg(test)]
