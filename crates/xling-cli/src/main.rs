@@ -3,6 +3,9 @@
 mod bench;
 mod convert;
 mod embed;
+// Used by the evaluation command, which is not wired in yet.
+#[allow(dead_code)]
+mod plot;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
