@@ -6,6 +6,9 @@ mod embed;
 mod fsutil;
 mod index;
 mod search;
+// Used by the evaluation command, which is not wired in yet.
+#[allow(dead_code)]
+mod plot;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

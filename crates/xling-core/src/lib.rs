@@ -17,6 +17,7 @@
 pub mod chunk;
 pub mod encoder;
 pub mod error;
+pub mod eval;
 pub mod index;
 pub mod lang;
 pub mod model;
