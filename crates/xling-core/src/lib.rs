@@ -14,6 +14,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod chunk;
 pub mod encoder;
 pub mod error;
 pub mod index;
