@@ -905,6 +905,8 @@ mod tests {
     #[test]
     fn random_texts_keep_every_invariant() {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        // So the loop is known to exercise what it checks.
+        let (mut overlaps, mut cut_sentences, mut worst_ratio) = (0, 0, 0.0f64);
         for round in 0..1000 {
             let len = rng.below(200);
             let text: String = (0..len)
@@ -914,8 +916,10 @@ mod tests {
             let cfg = config(max, rng.below(max));
             for count in [words as fn(&str) -> Result<usize>, chars] {
                 let mut calls = 0usize;
+                let mut counted = 0usize;
                 let chunks = chunk_text(&text, &cfg, |s| {
                     calls += 1;
+                    counted += s.len();
                     count(s)
                 })
                 .unwrap();
@@ -924,7 +928,18 @@ mod tests {
                     "round {round}: {calls} counter calls for {} bytes",
                     text.len()
                 );
+                worst_ratio = worst_ratio.max(counted as f64 / (text.len() + 1) as f64);
                 assert_eq!(chunks, check_chunks(&text, &cfg, count), "deterministic");
+                overlaps += chunks
+                    .windows(2)
+                    .filter(|p| p[1].span.start < p[0].span.end)
+                    .count();
+                let sentences = split_sentences(&text);
+                cut_sentences += chunks
+                    .iter()
+                    .flat_map(|c| &c.sentences)
+                    .filter(|s| !sentences.contains(s))
+                    .count();
             }
             // A counter that is neither monotonic nor additive: no panic, and
             // every char still lands in a passage.
@@ -942,5 +957,12 @@ mod tests {
                 assert!(text.get(chunk.span.clone()).is_some());
             }
         }
+        eprintln!(
+            "overlaps {overlaps}, cut pieces {cut_sentences}, worst counted/text {worst_ratio:.1}"
+        );
+        assert!(overlaps > 1000 && cut_sentences > 1000);
+        // Bytes handed to the counter stay linear in the text (here the
+        // limits are tiny, so pieces are short and galloping costs most).
+        assert!(worst_ratio < 8.0, "{worst_ratio}");
     }
 }
