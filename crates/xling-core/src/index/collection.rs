@@ -48,6 +48,8 @@ pub struct SearchOptions {
     pub fusion: FusionConfig,
     /// Find the best-matching sentence of each hit (costs a little per hit).
     pub highlight: bool,
+    /// Only documents whose `lang` is one of these (case-insensitive); all when empty.
+    pub languages: Vec<String>,
 }
 
 impl Default for SearchOptions {
@@ -58,6 +60,7 @@ impl Default for SearchOptions {
             exact: false,
             fusion: FusionConfig::default(),
             highlight: true,
+            languages: Vec::new(),
         }
     }
 }
@@ -205,9 +208,26 @@ impl Index {
         &mut self,
         embedder: &Embedder<E>,
         docs: Vec<Document>,
+        progress: impl FnMut(usize, usize),
+    ) -> Result<AddReport> {
+        self.add_documents_with(
+            embedder.tokenizer(),
+            docs,
+            |texts| embedder.embed(texts, Prefix::Passage),
+            progress,
+        )
+    }
+
+    /// [`Index::add_documents`] with the embedding step supplied by the caller
+    /// (a cache, another backend): `embed` gets passage texts to embed with
+    /// the `passage: ` prefix and returns one unit vector per text.
+    pub fn add_documents_with(
+        &mut self,
+        tokenizer: &Tokenizer,
+        docs: Vec<Document>,
+        mut embed: impl FnMut(&[String]) -> Result<Vec<Vec<f32>>>,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<AddReport> {
-        let tokenizer = embedder.tokenizer();
         self.check_model(tokenizer)?;
         let mut seen = HashSet::new();
         for doc in &docs {
@@ -231,6 +251,12 @@ impl Index {
             let chunks = chunk_text(&doc.text, &self.config.chunk, |s| {
                 Ok(tokenizer.content_ids(s, Prefix::None)?.len())
             })?;
+            if chunks.is_empty() {
+                return Err(Error::Document(format!(
+                    "{:?} has no text to index",
+                    doc.id
+                )));
+            }
             chunked.push(chunks);
         }
         let texts: Vec<String> = docs
@@ -246,7 +272,16 @@ impl Index {
         progress(0, total);
         let mut vectors = Vec::with_capacity(total);
         for batch in texts.chunks(EMBED_BATCH) {
-            vectors.extend(embedder.embed(batch, Prefix::Passage)?);
+            let embedded = embed(batch)?;
+            if embedded.len() != batch.len() || embedded.iter().any(|v| v.len() != self.dense.dim())
+            {
+                return Err(Error::InvalidInput(format!(
+                    "the embedder returned {} vectors for {} passages, or vectors of the wrong dimension",
+                    embedded.len(),
+                    batch.len()
+                )));
+            }
+            vectors.extend(embedded);
             progress(vectors.len(), total);
         }
         let mut terms = Vec::with_capacity(total);
@@ -364,11 +399,23 @@ impl Index {
         }
         // Documents may have several passages: fetch enough passages to fill k documents.
         let depth = (options.k * 3).max(100);
-        let live = |p: u32| self.dense.is_live(p);
+        let wanted: Vec<String> = options.languages.iter().map(|l| l.to_lowercase()).collect();
+        let allowed = |p: u32| {
+            wanted.is_empty()
+                || self.docs[self.passages[p as usize].doc as usize]
+                    .doc
+                    .lang
+                    .as_deref()
+                    .is_some_and(|l| wanted.iter().any(|w| w.eq_ignore_ascii_case(l)))
+        };
+        let live = |p: u32| self.dense.is_live(p) && allowed(p);
+        // A graph explores a fixed neighbourhood: with a selective filter most
+        // of it is filtered out, so filtered searches are exact.
+        let exact = options.exact || !wanted.is_empty();
         let query_terms = lexical_terms(tokenizer, query)?;
         let dense = match options.mode {
             SearchMode::Lexical => Vec::new(),
-            _ => self.dense.search(vector, depth, options.exact, live)?,
+            _ => self.dense.search(vector, depth, exact, live)?,
         };
         let lexical = match options.mode {
             SearchMode::Dense => Vec::new(),
