@@ -3,6 +3,9 @@
 mod bench;
 mod convert;
 mod embed;
+// Used by `xling index` (not wired up yet).
+#[allow(dead_code)]
+mod input;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
