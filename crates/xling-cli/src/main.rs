@@ -3,12 +3,12 @@
 mod bench;
 mod convert;
 mod embed;
+mod eval;
 mod fsutil;
 mod index;
-mod search;
-// Used by the evaluation command, which is not wired in yet.
-#[allow(dead_code)]
+mod input;
 mod plot;
+mod search;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
