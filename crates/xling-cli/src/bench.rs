@@ -19,6 +19,8 @@ use xling_cli::reference::Reference;
 pub enum BenchCommand {
     /// Encoding throughput and query latency, xling vs the reference engine.
     Encode(EncodeArgs),
+    /// Dense index: HNSW vs brute force (recall, latency, build speed, bytes).
+    Index(crate::bench_index::Args),
 }
 
 #[derive(clap::Args, Clone)]
@@ -81,7 +83,10 @@ struct WorkerReport {
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Encode(mut args) = cmd;
+    let mut args = match cmd {
+        BenchCommand::Encode(args) => args,
+        BenchCommand::Index(args) => return crate::bench_index::run(args),
+    };
     if args.quick {
         args.passages = args.passages.min(48);
         args.queries = args.queries.min(12);

@@ -22,7 +22,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let result = (|| -> anyhow::Result<()> {
         let mut file = std::fs::File::create(&tmp)
             .with_context(|| format!("cannot create {}", tmp.display()))?;
-        let crash_at = std::env::var(CRASH_ENV).ok().and_then(|v| v.parse::<usize>().ok());
+        let crash_at = std::env::var(CRASH_ENV)
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok());
         match crash_at {
             Some(n) if n < bytes.len() => {
                 file.write_all(&bytes[..n])?;

@@ -94,9 +94,6 @@ pub fn delete(args: DeleteArgs) -> anyhow::Result<()> {
     let ids: Vec<&str> = args.ids.iter().map(String::as_str).collect();
     let deleted = index.delete(&tokenizer, &ids)?;
     crate::fsutil::write_atomic(&args.index, &index.to_bytes()?)?;
-    eprintln!(
-        "xling: deleted {deleted} documents; {} remain",
-        index.len()
-    );
+    eprintln!("xling: deleted {deleted} documents; {} remain", index.len());
     Ok(())
 }

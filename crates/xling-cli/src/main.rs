@@ -1,6 +1,7 @@
 //! `xling`: a thin command-line shell over `xling-core`.
 
 mod bench;
+mod bench_index;
 mod convert;
 mod embed;
 mod eval;
@@ -44,6 +45,8 @@ enum Command {
     Delete(index::DeleteArgs),
     /// Search an index file.
     Search(search::Args),
+    /// Measure retrieval quality on XQuAD-R, Tatoeba or a BEIR dataset.
+    Eval(eval::Args),
     /// Measure speed against the reference engine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Index(args) => index::run(args),
         Command::Delete(args) => index::delete(args),
         Command::Search(args) => search::run(args),
+        Command::Eval(args) => eval::run(args),
         Command::Bench(cmd) => bench::run(cmd),
     };
     match result {

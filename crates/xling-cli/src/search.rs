@@ -75,7 +75,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .iter()
                 .zip(&sentences)
                 .enumerate()
-                .map(|(i, (hit, sentence))| JsonHit { rank: i + 1, hit, sentence })
+                .map(|(i, (hit, sentence))| JsonHit {
+                    rank: i + 1,
+                    hit,
+                    sentence,
+                })
                 .collect(),
         };
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -85,7 +89,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!("no results ({} mode, {milliseconds:.1} ms)", args.mode);
         return Ok(());
     }
-    println!("{:>4}  {:>6}  {:<28}  {:<8}  passage (matched sentence in «»)", "rank", "score", "document", "lang");
+    println!(
+        "{:>4}  {:>6}  {:<28}  {:<8}  passage (matched sentence in «»)",
+        "rank", "score", "document", "lang"
+    );
     for (i, hit) in hits.iter().enumerate() {
         let name = match &hit.title {
             Some(t) => format!("{} ({})", t, hit.id),
@@ -100,31 +107,48 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             snippet(hit, 160)
         );
     }
-    println!("{} results, {} mode, {milliseconds:.1} ms", hits.len(), args.mode);
+    println!(
+        "{} results, {} mode, {milliseconds:.1} ms",
+        hits.len(),
+        args.mode
+    );
     Ok(())
 }
 
 /// The matched sentence's text.
 fn sentence_of(hit: &Hit) -> &str {
     let offset = hit.passage_bytes.start;
-    let range = hit.sentence_bytes.start.saturating_sub(offset)..hit.sentence_bytes.end.saturating_sub(offset);
+    let range = hit.sentence_bytes.start.saturating_sub(offset)
+        ..hit.sentence_bytes.end.saturating_sub(offset);
     hit.passage.get(range).unwrap_or("")
 }
 
 /// The matched sentence in «», with as much surrounding passage as fits.
 fn snippet(hit: &Hit, width: usize) -> String {
     let sentence = one_line(sentence_of(hit));
-    let start = hit.sentence_bytes.start.saturating_sub(hit.passage_bytes.start);
-    let end = hit.sentence_bytes.end.saturating_sub(hit.passage_bytes.start);
+    let start = hit
+        .sentence_bytes
+        .start
+        .saturating_sub(hit.passage_bytes.start);
+    let end = hit
+        .sentence_bytes
+        .end
+        .saturating_sub(hit.passage_bytes.start);
     let before = one_line(hit.passage.get(..start).unwrap_or(""));
     let after = one_line(hit.passage.get(end..).unwrap_or(""));
     let sentence = clip(&sentence, width);
     let room = width.saturating_sub(sentence.chars().count() + 2);
     let before_chars: Vec<char> = before.chars().collect();
     let keep_before = before_chars.len().min(room / 3);
-    let before: String = before_chars[before_chars.len() - keep_before..].iter().collect();
+    let before: String = before_chars[before_chars.len() - keep_before..]
+        .iter()
+        .collect();
     let after = clip(&after, room - keep_before);
-    let lead = if keep_before < before_chars.len() { "…" } else { "" };
+    let lead = if keep_before < before_chars.len() {
+        "…"
+    } else {
+        ""
+    };
     format!("{lead}{before}«{sentence}»{after}")
 }
 

