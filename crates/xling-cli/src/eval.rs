@@ -656,7 +656,7 @@ struct Embeddings {
 }
 
 enum Encoder {
-    Xling(xling_core::Embedder),
+    Xling(Box<xling_core::Embedder>),
     Reference(xling_cli::reference::Reference),
 }
 
@@ -680,7 +680,7 @@ impl Embeddings {
         let path = dir.join(name);
         let encoder = match (load, args.engine) {
             (false, _) => None,
-            (true, Engine::Xling) => Some(Encoder::Xling(args.model.load()?)),
+            (true, Engine::Xling) => Some(Encoder::Xling(Box::new(args.model.load()?))),
             (true, Engine::Reference) => {
                 let engine = std::env::var_os("XLING_REFERENCE_ENGINE").context(
                     "--engine reference needs XLING_REFERENCE_ENGINE (the wheel's _engine*.so) set",

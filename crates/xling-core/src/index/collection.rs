@@ -104,6 +104,15 @@ pub struct AddReport {
     pub passages: usize,
 }
 
+/// A passage's place in a ranking, with the scores behind it.
+#[derive(Debug, Clone, Copy)]
+struct Ranked {
+    passage: u32,
+    score: f32,
+    dense: Option<f32>,
+    lexical: Option<f32>,
+}
+
 #[derive(Debug, Clone)]
 struct DocRecord {
     doc: Document,
@@ -454,20 +463,18 @@ impl Index {
         };
         let mut seen_docs = HashSet::new();
         let mut hits = Vec::with_capacity(options.k);
-        for (passage, score, dense_score, lexical_score) in ranked {
+        for (passage, score, dense, lexical) in ranked {
             let record = &self.passages[passage as usize];
             if !seen_docs.insert(record.doc) {
                 continue;
             }
-            hits.push(self.hit(
-                tokenizer,
+            let ranked = Ranked {
                 passage,
                 score,
-                dense_score,
-                lexical_score,
-                &query_terms,
-                options.highlight,
-            )?);
+                dense,
+                lexical,
+            };
+            hits.push(self.hit(tokenizer, ranked, &query_terms, options.highlight)?);
             if hits.len() == options.k {
                 break;
             }
@@ -478,13 +485,16 @@ impl Index {
     fn hit(
         &self,
         tokenizer: &Tokenizer,
-        passage: u32,
-        score: f32,
-        dense: Option<f32>,
-        lexical: Option<f32>,
+        ranked: Ranked,
         query_terms: &[u32],
         highlight: bool,
     ) -> Result<Hit> {
+        let Ranked {
+            passage,
+            score,
+            dense,
+            lexical,
+        } = ranked;
         let record = &self.passages[passage as usize];
         let doc = &self.docs[record.doc as usize].doc;
         let span = record.span.start as usize..record.span.end as usize;
