@@ -259,7 +259,7 @@ fn measure(
     let mut hnsw_ms = Vec::with_capacity(queries.len());
     let mut brute_ms = Vec::with_capacity(queries.len());
     let (mut hits_int8, mut hits_f32, mut exact_hits_f32) = (0usize, 0usize, 0usize);
-    for q in 0..queries.len() {
+    for (q, truth) in truth_f32.iter().enumerate().take(queries.len()) {
         let query = queries.get(q);
         let start = Instant::now();
         let approx = index.search(query, K, false, |_| true)?;
@@ -271,8 +271,8 @@ fn measure(
         let approx: HashSet<u32> = approx.iter().map(|h| h.0).collect();
         let exact: HashSet<u32> = exact.iter().map(|h| h.0).collect();
         hits_int8 += approx.intersection(&exact).count();
-        hits_f32 += truth_f32[q].iter().filter(|p| approx.contains(p)).count();
-        exact_hits_f32 += truth_f32[q].iter().filter(|p| exact.contains(p)).count();
+        hits_f32 += truth.iter().filter(|p| approx.contains(p)).count();
+        exact_hits_f32 += truth.iter().filter(|p| exact.contains(p)).count();
     }
     let asked = (queries.len() * K.min(n)).max(1) as f64;
 
@@ -433,26 +433,26 @@ fn real_vectors(args: &Args, n: usize) -> anyhow::Result<(Vectors, Vectors)> {
     let n = n.min(passages.len());
     let q = args.queries.min(questions.len());
     let mut embedder = None;
-    let passage_file = cache.join(format!("real-{n}-{fp}.f32"));
-    let vectors = match read_cached(&cache, "real", n, &fp)? {
-        Some(v) => v,
-        None => {
+    let mut cached = |stem: &str, texts: &[String], prefix: Prefix, what: &str| {
+        let mut v = read_cached(&cache, stem, texts.len(), &fp)?;
+        if v.len() < texts.len() {
             let e = load_embedder(&mut embedder, &args.model)?;
-            let v = embed_all(e, &passages[..n], Prefix::Passage, "passages")?;
-            write_cached(&passage_file, &v)?;
-            v
+            let rest = embed_all(e, &texts[v.len()..], prefix, what)?;
+            if !v.data.is_empty() && rest.dim != v.dim {
+                bail!(
+                    "cached vectors of {} dimensions, the model gives {}",
+                    v.dim,
+                    rest.dim
+                );
+            }
+            v.dim = rest.dim;
+            v.data.extend(rest.data);
+            write_cached(&cache.join(format!("{stem}-{}-{fp}.f32", texts.len())), &v)?;
         }
+        anyhow::Ok(v)
     };
-    let query_file = cache.join(format!("real-queries-{q}-{fp}.f32"));
-    let queries = match read_cached(&cache, "real-queries", q, &fp)? {
-        Some(v) => v,
-        None => {
-            let e = load_embedder(&mut embedder, &args.model)?;
-            let v = embed_all(e, &questions[..q], Prefix::Query, "queries")?;
-            write_cached(&query_file, &v)?;
-            v
-        }
-    };
+    let vectors = cached("real", &passages[..n], Prefix::Passage, "passages")?;
+    let queries = cached("real-queries", &questions[..q], Prefix::Query, "queries")?;
     if vectors.dim != queries.dim {
         bail!("cached passage and query vectors differ in dimension");
     }
@@ -470,46 +470,55 @@ fn load_embedder<'a>(
     Ok(slot.as_ref().expect("just loaded"))
 }
 
-/// The first `n` vectors of `<stem>-<m>-<fp>.f32` for the smallest cached
-/// `m ≥ n` (the text lists are prefix-stable, so a larger file serves too).
-fn read_cached(dir: &Path, stem: &str, n: usize, fp: &str) -> anyhow::Result<Option<Vectors>> {
-    let mut best: Option<(usize, PathBuf)> = None;
+/// Up to `n` cached vectors from `<stem>-<m>-<fp>.f32`: the first `n` of the
+/// smallest file with `m ≥ n`, else all of the largest with `m < n` (the text
+/// lists are prefix-stable, so any file's vectors are a prefix of the list;
+/// the caller embeds the rest). None cached: an empty set.
+fn read_cached(dir: &Path, stem: &str, n: usize, fp: &str) -> anyhow::Result<Vectors> {
+    let suffix = format!("-{fp}.f32");
+    let mut sizes = Vec::new();
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let Some(name) = path.file_name().and_then(|s| s.to_str()) else {
-            continue;
-        };
-        let Some(rest) = name
-            .strip_prefix(stem)
-            .and_then(|r| r.strip_prefix('-'))
-            .and_then(|r| r.strip_suffix(&format!("-{fp}.f32")))
-        else {
-            continue;
-        };
-        if let Ok(m) = rest.parse::<usize>() {
-            if m >= n && best.as_ref().is_none_or(|(b, _)| m < *b) {
-                best = Some((m, path));
-            }
+        let m = path
+            .file_name()
+            .and_then(|s| s.to_str())
+            .and_then(|name| name.strip_prefix(stem)?.strip_prefix('-'))
+            .and_then(|rest| rest.strip_suffix(&suffix)?.parse::<usize>().ok());
+        if let Some(m) = m.filter(|m| *m > 0) {
+            sizes.push((m, path));
         }
     }
-    let Some((m, path)) = best else {
-        return Ok(None);
+    let best = match sizes
+        .iter()
+        .filter(|(m, _)| *m >= n)
+        .min_by_key(|(m, _)| *m)
+    {
+        Some(b) => Some(b),
+        None => sizes.iter().max_by_key(|(m, _)| *m),
     };
-    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    if m == 0 || bytes.len() % (4 * m) != 0 {
+    let empty = Vectors {
+        dim: 0,
+        data: Vec::new(),
+    };
+    let Some((m, path)) = best else {
+        return Ok(empty);
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() % (4 * m) != 0 || bytes.is_empty() {
         eprintln!(
             "xling bench index: ignoring {} (size is not a multiple of {m} vectors)",
             path.display()
         );
-        return Ok(None);
+        return Ok(empty);
     }
     let dim = bytes.len() / (4 * m);
-    let data: Vec<f32> = bytes[..n * dim * 4]
+    let take = n.min(*m);
+    let data: Vec<f32> = bytes[..take * dim * 4]
         .chunks_exact(4)
         .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect();
-    eprintln!("xling bench index: {n} vectors from {}", path.display());
-    Ok(Some(Vectors { dim, data }))
+    eprintln!("xling bench index: {take} vectors from {}", path.display());
+    Ok(Vectors { dim, data })
 }
 
 fn write_cached(path: &Path, v: &Vectors) -> anyhow::Result<()> {
@@ -706,7 +715,7 @@ mod tests {
         let vectors = random_unit_vectors(1000, RANDOM_DIM, 1);
         let queries = random_unit_vectors(20, RANDOM_DIM, 2);
         let truth = exact_f32(&vectors, &queries);
-        let row = measure("random", &vectors, &queries, &truth, 64, &args).unwrap();
+        let row = measure("random", &vectors, &queries, &truth, 128, &args).unwrap();
         assert_eq!(row.n, 1000);
         assert!(row.recall_at_10_int8 >= 0.9, "{row:?}");
         assert!(row.recall_at_10_f32 >= 0.85, "{row:?}");
@@ -744,5 +753,26 @@ mod tests {
             assert!((dot_f32(a.get(i), a.get(i)) - 1.0).abs() < 1e-5);
         }
         assert_ne!(a.data, random_unit_vectors(3, 16, 8).data);
+    }
+
+    #[test]
+    fn cached_vectors_serve_as_prefixes() {
+        let dir = std::env::temp_dir().join(format!("xling-bench-index-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let v = Vectors {
+            dim: 2,
+            data: (0..10).map(|i| i as f32).collect(),
+        };
+        write_cached(&dir.join("real-5-abc.f32"), &v).unwrap();
+        let three = read_cached(&dir, "real", 3, "abc").unwrap();
+        assert_eq!((three.dim, three.data.clone()), (2, v.data[..6].to_vec()));
+        // Fewer cached than asked: all of them, the caller embeds the rest.
+        assert_eq!(read_cached(&dir, "real", 8, "abc").unwrap().len(), 5);
+        assert!(read_cached(&dir, "real", 3, "def").unwrap().data.is_empty());
+        assert!(read_cached(&dir, "real-queries", 3, "abc")
+            .unwrap()
+            .data
+            .is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
