@@ -62,9 +62,16 @@ pub struct Args {
     /// Override the lexical weight for other-script passages.
     #[arg(long)]
     lexical_cross: Option<f32>,
+    /// Do not centre the lexical bonus within the query's language (see docs/retrieval.md).
+    #[arg(long)]
+    no_center: bool,
     /// Brute force instead of HNSW graphs.
     #[arg(long)]
     exact: bool,
+    /// Build HNSW graphs once the collection has this many passages (below it
+    /// search is exact; 0 forces graphs, to measure them on small collections).
+    #[arg(long)]
+    exact_below: Option<usize>,
     /// Embeddings from xling (searched through the index) or the reference engine (dense brute force).
     #[arg(long, value_enum, default_value = "xling")]
     engine: Engine,
@@ -120,6 +127,7 @@ type Plot = (String, Vec<(String, Vec<(String, f64)>)>);
 
 struct EvalContext {
     tokenizer: Tokenizer,
+    config: IndexConfig,
     embeddings: Embeddings,
     options: SearchOptions,
     engine: Engine,
@@ -143,13 +151,19 @@ impl EvalContext {
         if let Some(w) = args.lexical_cross {
             options.fusion.lexical_cross = w;
         }
+        options.fusion.center = !args.no_center;
         if args.engine == Engine::Reference && args.mode != SearchMode::Dense {
             bail!("--engine reference measures dense retrieval only: add --mode dense");
         }
         let needs_model = args.mode != SearchMode::Lexical;
         let embeddings = Embeddings::open(args, &tokenizer, needs_model)?;
+        let mut config = IndexConfig::default();
+        if let Some(n) = args.exact_below {
+            config.dense.exact_below = n;
+        }
         Ok(Self {
             tokenizer,
+            config,
             embeddings,
             options,
             engine: args.engine,
@@ -161,7 +175,7 @@ impl EvalContext {
         let mut index = Index::new(
             self.tokenizer.model_fingerprint(),
             384,
-            IndexConfig::default(),
+            self.config.clone(),
         );
         let Self {
             tokenizer,

@@ -86,6 +86,12 @@ pub struct FusionConfig {
     pub lexical_cross: f32,
     /// RRF's rank constant.
     pub rrf_k: f32,
+    /// Subtract, within each group (the query's script / others), the mean
+    /// weighted lexical score of the group's candidates, so BM25 reorders
+    /// passages inside the query's language without lifting that language as
+    /// a whole above the others (which would add to the model's preference
+    /// for the query's language in a mixed pool).
+    pub center: bool,
 }
 
 impl Default for FusionConfig {
@@ -95,6 +101,7 @@ impl Default for FusionConfig {
             lexical_same: 0.3,
             lexical_cross: 0.0,
             rrf_k: 60.0,
+            center: true,
         }
     }
 }
@@ -127,6 +134,11 @@ pub fn fuse(
             let (dmin, dmax) = min_max(candidates.iter().map(|c| c.dense));
             // BM25 is 0 for a passage sharing no term: that is its natural minimum.
             let lmax = candidates.iter().map(|c| c.lexical).fold(0.0f32, f32::max);
+            let lexical = |c: &Candidate| {
+                let l = if lmax > 0.0 { c.lexical / lmax } else { 0.0 };
+                weight(c.passage) * l
+            };
+            let offsets = group_means(candidates, config, &same_language, lexical);
             candidates
                 .iter()
                 .map(|c| {
@@ -135,14 +147,20 @@ pub fn fuse(
                     } else {
                         1.0
                     };
-                    let l = if lmax > 0.0 { c.lexical / lmax } else { 0.0 };
-                    (c.passage, d + weight(c.passage) * l)
+                    let offset = offsets[usize::from(same_language(c.passage))];
+                    (c.passage, d + lexical(c) - offset)
                 })
                 .collect()
         }
         FusionKind::Rrf => {
             let dense_rank = ranks(candidates, |c| c.dense);
             let lexical_rank = ranks(candidates, |c| c.lexical);
+            let lexical = |c: &Candidate| {
+                lexical_rank
+                    .get(&c.passage)
+                    .map_or(0.0, |r| weight(c.passage) / (config.rrf_k + *r as f32))
+            };
+            let offsets = group_means(candidates, config, &same_language, lexical);
             candidates
                 .iter()
                 .map(|c| {
@@ -150,16 +168,41 @@ pub fn fuse(
                     if let Some(r) = dense_rank.get(&c.passage) {
                         s += 1.0 / (config.rrf_k + *r as f32);
                     }
-                    if let Some(r) = lexical_rank.get(&c.passage) {
-                        s += weight(c.passage) / (config.rrf_k + *r as f32);
-                    }
-                    (c.passage, s)
+                    let offset = offsets[usize::from(same_language(c.passage))];
+                    (c.passage, s + lexical(c) - offset)
                 })
                 .collect()
         }
     };
     fused.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     fused
+}
+
+/// Mean lexical contribution of the [other-language, same-language] groups
+/// (zeros when centring is off).
+fn group_means(
+    candidates: &[Candidate],
+    config: &FusionConfig,
+    same_language: impl Fn(u32) -> bool,
+    contribution: impl Fn(&Candidate) -> f32,
+) -> [f32; 2] {
+    if !config.center {
+        return [0.0; 2];
+    }
+    let mut sum = [0.0f32; 2];
+    let mut count = [0usize; 2];
+    for c in candidates {
+        let g = usize::from(same_language(c.passage));
+        sum[g] += contribution(c);
+        count[g] += 1;
+    }
+    [0, 1].map(|g| {
+        if count[g] > 0 {
+            sum[g] / count[g] as f32
+        } else {
+            0.0
+        }
+    })
 }
 
 fn min_max(values: impl Iterator<Item = f32>) -> (f32, f32) {
@@ -202,6 +245,7 @@ mod tests {
         let config = FusionConfig {
             lexical_same: 0.5,
             lexical_cross: 0.0,
+            center: false,
             ..Default::default()
         };
         // All same language: 1 → 1.0, 2 → 0 + 0.5, 3 → 0.5 + 0.25.
@@ -225,12 +269,41 @@ mod tests {
         let config = FusionConfig {
             kind: FusionKind::Rrf,
             lexical_same: 1.0,
+            center: false,
             ..Default::default()
         };
         let fused = fuse(&cands, &config, |_| true);
         // 1: 1/61; 2: 1/63 + 1/61; 3: 1/62 + 1/62.
         assert_eq!(fused.iter().map(|f| f.0).collect::<Vec<_>>(), vec![2, 3, 1]);
         assert!((fused[2].1 - 1.0 / 61.0).abs() < 1e-7);
+    }
+
+    #[test]
+    fn centring_keeps_the_query_language_from_rising_as_a_whole() {
+        // Two same-language passages (0, 1) and two foreign ones (2, 3).
+        let cands = [
+            c(0, 0.8, 4.0),
+            c(1, 0.8, 0.0),
+            c(2, 0.8, 0.0),
+            c(3, 0.8, 0.0),
+        ];
+        let config = FusionConfig {
+            lexical_same: 1.0,
+            ..Default::default()
+        };
+        let fused: HashMap<u32, f32> = fuse(&cands, &config, |p| p < 2).into_iter().collect();
+        // Passage 0 moves above 1, but the same-language mean equals the foreign mean.
+        assert!(fused[&0] > fused[&1], "{fused:?}");
+        assert!(
+            ((fused[&0] + fused[&1]) / 2.0 - (fused[&2] + fused[&3]) / 2.0).abs() < 1e-6,
+            "{fused:?}"
+        );
+        let plain = FusionConfig {
+            center: false,
+            ..config
+        };
+        let fused: HashMap<u32, f32> = fuse(&cands, &plain, |p| p < 2).into_iter().collect();
+        assert!(fused[&0] + fused[&1] > fused[&2] + fused[&3]);
     }
 
     #[test]
