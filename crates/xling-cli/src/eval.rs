@@ -62,9 +62,9 @@ pub struct Args {
     /// Override the lexical weight for other-script passages.
     #[arg(long)]
     lexical_cross: Option<f32>,
-    /// Do not centre the lexical bonus within the query's language (see docs/retrieval.md).
+    /// Anchoring of the lexical bonus within the query's language: none, mean or max (see docs/retrieval.md).
     #[arg(long)]
-    no_center: bool,
+    center: Option<xling_core::index::Centering>,
     /// Brute force instead of HNSW graphs.
     #[arg(long)]
     exact: bool,
@@ -151,7 +151,9 @@ impl EvalContext {
         if let Some(w) = args.lexical_cross {
             options.fusion.lexical_cross = w;
         }
-        options.fusion.center = !args.no_center;
+        if let Some(c) = args.center {
+            options.fusion.center = c;
+        }
         if args.engine == Engine::Reference && args.mode != SearchMode::Dense {
             bail!("--engine reference measures dense retrieval only: add --mode dense");
         }
@@ -172,11 +174,7 @@ impl EvalContext {
 
     /// Builds an index of `docs` (embedding through the cache).
     fn index(&mut self, docs: Vec<Document>) -> anyhow::Result<Index> {
-        let mut index = Index::new(
-            self.tokenizer.model_fingerprint(),
-            384,
-            self.config.clone(),
-        );
+        let mut index = Index::new(self.tokenizer.model_fingerprint(), 384, self.config.clone());
         let Self {
             tokenizer,
             embeddings,

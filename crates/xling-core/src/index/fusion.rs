@@ -86,12 +86,40 @@ pub struct FusionConfig {
     pub lexical_cross: f32,
     /// RRF's rank constant.
     pub rrf_k: f32,
-    /// Subtract, within each group (the query's script / others), the mean
-    /// weighted lexical score of the group's candidates, so BM25 reorders
-    /// passages inside the query's language without lifting that language as
-    /// a whole above the others (which would add to the model's preference
-    /// for the query's language in a mixed pool).
-    pub center: bool,
+    /// How the lexical bonus is anchored within each group of candidates
+    /// (the query's script / the others).
+    pub center: Centering,
+}
+
+/// Lexical evidence only exists for passages sharing the query's script, so a
+/// plain bonus lifts the query's language as a whole and adds to the model's
+/// own preference for it in a mixed-language pool. Anchoring the bonus
+/// within the group lets BM25 reorder passages inside a language without
+/// moving the language up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Centering {
+    /// The bonus as is.
+    None,
+    /// Minus the group's mean bonus: the group's average score is unchanged.
+    Mean,
+    /// Minus the group's largest bonus: the best lexical match keeps its
+    /// dense score, the others of its language move down.
+    #[default]
+    Max,
+}
+
+impl std::str::FromStr for Centering {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "none" => Ok(Centering::None),
+            "mean" => Ok(Centering::Mean),
+            "max" => Ok(Centering::Max),
+            other => Err(crate::Error::InvalidInput(format!(
+                "unknown centring {other:?} (use none, mean or max)"
+            ))),
+        }
+    }
 }
 
 impl Default for FusionConfig {
@@ -101,7 +129,7 @@ impl Default for FusionConfig {
             lexical_same: 0.3,
             lexical_cross: 0.0,
             rrf_k: 60.0,
-            center: true,
+            center: Centering::default(),
         }
     }
 }
@@ -138,7 +166,7 @@ pub fn fuse(
                 let l = if lmax > 0.0 { c.lexical / lmax } else { 0.0 };
                 weight(c.passage) * l
             };
-            let offsets = group_means(candidates, config, &same_language, lexical);
+            let offsets = group_offsets(candidates, config, &same_language, lexical);
             candidates
                 .iter()
                 .map(|c| {
@@ -160,7 +188,7 @@ pub fn fuse(
                     .get(&c.passage)
                     .map_or(0.0, |r| weight(c.passage) / (config.rrf_k + *r as f32))
             };
-            let offsets = group_means(candidates, config, &same_language, lexical);
+            let offsets = group_offsets(candidates, config, &same_language, lexical);
             candidates
                 .iter()
                 .map(|c| {
@@ -178,31 +206,29 @@ pub fn fuse(
     fused
 }
 
-/// Mean lexical contribution of the [other-language, same-language] groups
-/// (zeros when centring is off).
-fn group_means(
+/// Offset subtracted from the lexical contribution in the [other-language,
+/// same-language] groups.
+fn group_offsets(
     candidates: &[Candidate],
     config: &FusionConfig,
     same_language: impl Fn(u32) -> bool,
     contribution: impl Fn(&Candidate) -> f32,
 ) -> [f32; 2] {
-    if !config.center {
-        return [0.0; 2];
-    }
     let mut sum = [0.0f32; 2];
+    let mut max = [0.0f32; 2];
     let mut count = [0usize; 2];
     for c in candidates {
         let g = usize::from(same_language(c.passage));
-        sum[g] += contribution(c);
+        let x = contribution(c);
+        sum[g] += x;
+        max[g] = max[g].max(x);
         count[g] += 1;
     }
-    [0, 1].map(|g| {
-        if count[g] > 0 {
-            sum[g] / count[g] as f32
-        } else {
-            0.0
-        }
-    })
+    match config.center {
+        Centering::None => [0.0; 2],
+        Centering::Mean => [0, 1].map(|g| sum[g] / count[g].max(1) as f32),
+        Centering::Max => max,
+    }
 }
 
 fn min_max(values: impl Iterator<Item = f32>) -> (f32, f32) {
@@ -245,7 +271,7 @@ mod tests {
         let config = FusionConfig {
             lexical_same: 0.5,
             lexical_cross: 0.0,
-            center: false,
+            center: Centering::None,
             ..Default::default()
         };
         // All same language: 1 → 1.0, 2 → 0 + 0.5, 3 → 0.5 + 0.25.
@@ -269,7 +295,7 @@ mod tests {
         let config = FusionConfig {
             kind: FusionKind::Rrf,
             lexical_same: 1.0,
-            center: false,
+            center: Centering::None,
             ..Default::default()
         };
         let fused = fuse(&cands, &config, |_| true);
@@ -289,6 +315,7 @@ mod tests {
         ];
         let config = FusionConfig {
             lexical_same: 1.0,
+            center: Centering::Mean,
             ..Default::default()
         };
         let fused: HashMap<u32, f32> = fuse(&cands, &config, |p| p < 2).into_iter().collect();
@@ -299,11 +326,19 @@ mod tests {
             "{fused:?}"
         );
         let plain = FusionConfig {
-            center: false,
+            center: Centering::None,
             ..config
         };
         let fused: HashMap<u32, f32> = fuse(&cands, &plain, |p| p < 2).into_iter().collect();
         assert!(fused[&0] + fused[&1] > fused[&2] + fused[&3]);
+        // Max: the best lexical match keeps its place, the rest of its language moves down.
+        let max = FusionConfig {
+            center: Centering::Max,
+            ..config
+        };
+        let fused: HashMap<u32, f32> = fuse(&cands, &max, |p| p < 2).into_iter().collect();
+        assert!((fused[&0] - fused[&2]).abs() < 1e-6, "{fused:?}");
+        assert!(fused[&1] < fused[&2], "{fused:?}");
     }
 
     #[test]

@@ -14,4 +14,4 @@ pub use collection::{
     lexical_terms, AddReport, Hit, Index, IndexConfig, IndexStats, SearchOptions,
 };
 pub use document::Document;
-pub use fusion::{FusionConfig, FusionKind, SearchMode};
+pub use fusion::{Centering, FusionConfig, FusionKind, SearchMode};
