@@ -59,6 +59,9 @@ pub struct Args {
     /// Queries per configuration.
     #[arg(long, default_value_t = 200)]
     queries: usize,
+    /// Candidate list size while building (default: DenseConfig's).
+    #[arg(long)]
+    ef_construction: Option<usize>,
     /// Threads for graph construction (1: reproducible; 0: every core).
     #[arg(long, default_value_t = 1)]
     build_threads: usize,
@@ -233,6 +236,9 @@ fn measure(
         buffer_max: usize::MAX / 2,
         ef_search: ef,
         build_threads: args.build_threads,
+        ef_construction: args
+            .ef_construction
+            .unwrap_or(DenseConfig::default().ef_construction),
         ..DenseConfig::default()
     };
     let ef_construction = config.ef_construction;
