@@ -132,6 +132,11 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
         cmd.arg("--quick")
             .arg("--json")
             .arg(s.cache.join("bench-smoke.json"));
+        run(&mut cmd)?;
+        let mut cmd = Command::new(&s.xling);
+        cmd.current_dir(&s.root)
+            .args(["bench", "index", "--quick", "--json"])
+            .arg(s.cache.join("bench-index-smoke.json"));
         run(&mut cmd)
     })?;
     say("test: all steps passed");
