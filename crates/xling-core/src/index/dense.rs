@@ -45,6 +45,9 @@ pub struct DenseConfig {
     pub merge_factor: usize,
     /// Candidate list size while building (quality of the graph vs build time).
     pub ef_construction: usize,
+    /// Keep pruned candidates as extra links (instant-distance's default;
+    /// slower builds, see `NEIGHBOUR_HEURISTIC`).
+    pub keep_pruned: bool,
     /// Candidates a segment returns per query (≥ the largest k asked).
     pub ef_search: usize,
     /// Threads for graph construction: 1 makes builds bit-for-bit reproducible;
@@ -61,6 +64,7 @@ impl Default for DenseConfig {
             buffer_max: 10_000,
             merge_factor: 4,
             ef_construction: 64,
+            keep_pruned: false,
             ef_search: 128,
             build_threads: 1,
         }
@@ -292,7 +296,10 @@ impl DenseIndex {
         let points: Vec<QuantizedVector> =
             passages.iter().filter_map(|p| self.vector(*p)).collect();
         let builder = Builder::default()
-            .select_heuristic(Some(NEIGHBOUR_HEURISTIC))
+            .select_heuristic(Some(Heuristic {
+                keep_pruned: self.config.keep_pruned,
+                ..NEIGHBOUR_HEURISTIC
+            }))
             .seed(self.config.seed.wrapping_add(self.builds))
             .ef_construction(self.config.ef_construction)
             .ef_search(self.config.ef_search);
@@ -382,6 +389,7 @@ impl DenseIndex {
             w.len_u64(v);
         }
         w.u64(c.seed);
+        w.u8(c.keep_pruned as u8);
         w.u64(self.builds);
         w.i8s(&self.codes);
         w.f32s(&self.scales);
@@ -417,6 +425,11 @@ impl DenseIndex {
             ef_search: v[4].clamp(1, 100_000),
             build_threads: v[5],
             seed: r.u64()?,
+            keep_pruned: match r.u8()? {
+                0 => false,
+                1 => true,
+                other => return Err(r.error(format!("bad flag {other}"))),
+            },
         };
         let builds = r.u64()?;
         let codes = r.i8s()?;
