@@ -541,6 +541,7 @@ fn tatoeba(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Va
                 accuracy: (to_english + from_english) / 2.0,
             },
         );
+        ctx.embeddings.save()?;
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -664,7 +665,8 @@ struct Embeddings {
     tag: Vec<u8>,
     path: PathBuf,
     cache: HashMap<[u8; 32], Vec<f32>>,
-    added: usize,
+    /// Keys embedded since the last save, appended to the file by `save`.
+    fresh: Vec<[u8; 32]>,
 }
 
 enum Encoder {
@@ -726,7 +728,7 @@ impl Embeddings {
             tag: format!("{}:{fp}", engine_name(args.engine)).into_bytes(),
             path,
             cache,
-            added: 0,
+            fresh: Vec::new(),
         })
     }
 
@@ -766,8 +768,8 @@ impl Embeddings {
                 };
                 for (i, v) in chunk.iter().zip(vectors) {
                     self.cache.insert(keys[*i], v);
+                    self.fresh.push(keys[*i]);
                 }
-                self.added += chunk.len();
                 bar.inc(chunk.len() as u64);
             }
             bar.finish_and_clear();
@@ -782,23 +784,28 @@ impl Embeddings {
             .collect()
     }
 
-    fn save(&self) -> anyhow::Result<()> {
-        if self.added == 0 {
+    /// Appends the embeddings computed since the last save (an append-only
+    /// file: a long run interrupted keeps what it saved).
+    fn save(&mut self) -> anyhow::Result<()> {
+        if self.fresh.is_empty() {
             return Ok(());
         }
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let mut out = BufWriter::new(Vec::with_capacity(self.cache.len() * (32 + DIM * 4)));
-        let mut keys: Vec<&[u8; 32]> = self.cache.keys().collect();
-        keys.sort();
-        for k in keys {
-            out.write_all(k)?;
-            for x in &self.cache[k] {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .with_context(|| format!("cannot open {}", self.path.display()))?;
+        let mut out = BufWriter::new(file);
+        for k in self.fresh.drain(..) {
+            out.write_all(&k)?;
+            for x in &self.cache[&k] {
                 out.write_all(&x.to_le_bytes())?;
             }
         }
-        crate::fsutil::write_atomic(&self.path, &out.into_inner()?)?;
+        out.flush()?;
         Ok(())
     }
 }
