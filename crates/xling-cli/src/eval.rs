@@ -507,23 +507,16 @@ fn tatoeba(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Va
             }
         }
         let index = ctx.index(docs)?;
-        let mut score = |from: &str, to: &str, sentences: &[String]| -> anyhow::Result<f64> {
-            let queries: Vec<(String, Vec<String>)> = sentences
+        // Accuracy of finding sentence i of `to` for sentence i of `sentences`.
+        let mut score = |to: &str, sentences: &[String]| -> anyhow::Result<f64> {
+            let valid: Vec<usize> = (0..sentences.len().min(n))
+                .filter(|i| !sentences[*i].trim().is_empty())
+                .collect();
+            let queries: Vec<(String, Vec<String>)> = valid
                 .iter()
-                .take(n)
-                .map(|s| (s.clone(), vec![to.to_string()]))
+                .map(|i| (sentences[*i].clone(), vec![to.to_string()]))
                 .collect();
-            let valid: Vec<usize> = (0..queries.len())
-                .filter(|i| !queries[*i].0.trim().is_empty())
-                .collect();
-            let ranked = ctx.rank(
-                &index,
-                &valid
-                    .iter()
-                    .map(|i| queries[*i].clone())
-                    .collect::<Vec<_>>(),
-            )?;
-            let _ = from;
+            let ranked = ctx.rank(&index, &queries)?;
             let hits = valid
                 .iter()
                 .zip(&ranked)
@@ -531,8 +524,8 @@ fn tatoeba(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Va
                 .count();
             Ok(hits as f64 / valid.len().max(1) as f64)
         };
-        let to_english = score(lang, "eng", &pair.other)?;
-        let from_english = score("eng", lang, &pair.english)?;
+        let to_english = score("eng", &pair.other)?;
+        let from_english = score(lang, &pair.english)?;
         per_language.insert(
             lang.clone(),
             TatoebaLanguage {
@@ -648,7 +641,6 @@ fn beir(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Value
                 .unwrap_or_default(),
         )],
     );
-    let _ = HashSet::<u8>::new();
     Ok((values, plot))
 }
 

@@ -384,12 +384,13 @@ impl Index {
         options: &SearchOptions,
     ) -> Result<Vec<Hit>> {
         let tokenizer = embedder.tokenizer();
+        self.check_model(tokenizer)?;
         check_query(tokenizer, query)?;
         let vector = match options.mode {
             SearchMode::Lexical => Vec::new(),
             _ => embedder.embed_one(query, Prefix::Query)?,
         };
-        self.search_with_vector(tokenizer, query, &vector, options)
+        self.search_checked(tokenizer, query, &vector, options)
     }
 
     /// Searches with a query already embedded (with `Prefix::Query`), e.g. in
@@ -403,6 +404,17 @@ impl Index {
     ) -> Result<Vec<Hit>> {
         self.check_model(tokenizer)?;
         check_query(tokenizer, query)?;
+        self.search_checked(tokenizer, query, vector, options)
+    }
+
+    /// The search itself, once the model and the query have been checked.
+    fn search_checked(
+        &self,
+        tokenizer: &Tokenizer,
+        query: &str,
+        vector: &[f32],
+        options: &SearchOptions,
+    ) -> Result<Vec<Hit>> {
         if options.k == 0 || self.is_empty() {
             return Ok(Vec::new());
         }
@@ -448,15 +460,15 @@ impl Index {
                         lexical: self.lexical.score(&query_terms, *p),
                     });
                 }
-                let mut list: Vec<Candidate> = candidates.into_values().collect();
+                let mut list: Vec<Candidate> = candidates.values().copied().collect();
                 list.sort_unstable_by_key(|c| c.passage);
                 let query_script = detect_script(query);
                 let same = |p: u32| self.passages[p as usize].script == query_script;
                 fuse(&list, &options.fusion, same)
                     .into_iter()
-                    .map(|(p, s)| {
-                        let c = list[list.binary_search_by_key(&p, |c| c.passage).unwrap_or(0)];
-                        (p, s, Some(c.dense), Some(c.lexical))
+                    .filter_map(|(p, s)| {
+                        let c = candidates.get(&p)?;
+                        Some((p, s, Some(c.dense), Some(c.lexical)))
                     })
                     .collect()
             }
