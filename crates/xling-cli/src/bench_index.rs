@@ -2,9 +2,8 @@
 //! force over the same vectors, in one run.
 //!
 //! For each vector set and size it builds a [`DenseIndex`] as one HNSW segment
-//! (`exact_below: 0`, a buffer that never fills, one `maintain()`), once per
-//! `ef_search` value (instant-distance fixes `ef_search` when the graph is
-//! built; with one build thread the graph itself is the same every time), and
+//! (`exact_below: 0`, a buffer that never fills, one `maintain()`), searches
+//! it with each `ef_search` value (read at query time, no rebuild), and
 //! reports build time and passages/s (excluding encoding), recall@10 against
 //! exact search over the int8 vectors and over the original f32 vectors,
 //! per-query latency of the graph and of brute force (median, p95), and bytes
@@ -24,7 +23,7 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 use xling_core::index::codec::Writer;
 use xling_core::index::dense::{top_k, DenseConfig, DenseIndex};
-use xling_core::index::vector::{dot_f32, QuantizedVector};
+use xling_core::index::vector::dot_f32;
 use xling_core::Prefix;
 
 /// Dimension of the random vectors (the model's).
@@ -53,8 +52,8 @@ pub struct Args {
     /// Numbers of indexed vectors, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
     sizes: Vec<usize>,
-    /// ef_search values, comma-separated (each one is a separate build).
-    #[arg(long, value_delimiter = ',', default_value = "64,128")]
+    /// ef_search values, comma-separated (one build, searched with each).
+    #[arg(long, value_delimiter = ',', default_value = "64,80,96,128")]
     ef: Vec<usize>,
     /// Queries per configuration.
     #[arg(long, default_value_t = 200)]
@@ -188,8 +187,10 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
                 queries.len()
             );
             let truth = exact_f32(&vectors, &queries);
+            let (mut index, build_s) = build(set.name(), &vectors, &args)?;
             for &ef in &args.ef {
-                let row = measure(set.name(), &vectors, &queries, &truth, ef, &args)?;
+                index.set_ef_search(ef);
+                let row = measure(set.name(), &index, build_s, &queries, &truth, &args)?;
                 print_row_progress(&row);
                 rows.push(row);
             }
@@ -222,65 +223,76 @@ fn report_json(rows: &[Row]) -> serde_json::Value {
     })
 }
 
-/// Builds the index over `vectors` with `ef_search = ef` and measures it.
-fn measure(
-    set: &str,
-    vectors: &Vectors,
-    queries: &Vectors,
-    truth_f32: &[Vec<u32>],
-    ef: usize,
-    args: &Args,
-) -> anyhow::Result<Row> {
+/// Builds the index over `vectors` as one segment; returns it and the seconds taken.
+fn build(set: &str, vectors: &Vectors, args: &Args) -> anyhow::Result<(DenseIndex, f64)> {
     let n = vectors.len();
-    let dim = vectors.dim;
     let config = DenseConfig {
         keep_pruned: !args.drop_pruned,
         exact_below: 0,
         // Never full: everything becomes one segment on the one `maintain()`.
         buffer_max: usize::MAX / 2,
-        ef_search: ef,
         build_threads: args.build_threads,
         ef_construction: args
             .ef_construction
             .unwrap_or(DenseConfig::default().ef_construction),
         ..DenseConfig::default()
     };
-    let ef_construction = config.ef_construction;
-    eprint!("xling bench index: {set} n = {n} ef = {ef}: building…");
+    eprint!(
+        "xling bench index: {set} n = {n} ef_construction = {}: building…",
+        config.ef_construction
+    );
     let _ = std::io::stderr().flush();
     let start = Instant::now();
-    let mut index = DenseIndex::new(dim, config);
+    let mut index = DenseIndex::new(vectors.dim, config);
     for i in 0..n {
         index.add(i as u32, vectors.get(i))?;
     }
-    index.maintain();
+    index.maintain()?;
     let build_s = start.elapsed().as_secs_f64();
     eprintln!(" {build_s:.2} s");
     let (segments, buffered) = index.parts();
     if segments != [n] || buffered != 0 {
         bail!("expected one segment of {n} vectors, got {segments:?} + {buffered} buffered");
     }
+    Ok((index, build_s))
+}
 
+/// Searches `index` (at its current `ef_search`) and brute force with every query.
+fn measure(
+    set: &str,
+    index: &DenseIndex,
+    build_s: f64,
+    queries: &Vectors,
+    truth_f32: &[Vec<u32>],
+    args: &Args,
+) -> anyhow::Result<Row> {
+    let n = index.len();
+    let dim = index.dim();
+    let ef = index.config().ef_search;
+    let ef_construction = index.config().ef_construction;
     // Warm up both paths (caches, page faults) before timing.
     for q in 0..queries.len().min(5) {
         index.search(queries.get(q), K, false, |_| true)?;
         index.search(queries.get(q), K, true, |_| true)?;
     }
-    let mut hnsw_ms = Vec::with_capacity(queries.len());
-    let mut brute_ms = Vec::with_capacity(queries.len());
+    // Each path runs the whole query set on its own (as ANN benchmarks do),
+    // so neither runs with caches the other has just filled or flushed.
+    let run = |exact: bool| -> anyhow::Result<(Vec<f64>, Vec<HashSet<u32>>)> {
+        let mut ms = Vec::with_capacity(queries.len());
+        let mut found = Vec::with_capacity(queries.len());
+        for q in 0..queries.len() {
+            let start = Instant::now();
+            let hits = index.search(queries.get(q), K, exact, |_| true)?;
+            ms.push(start.elapsed().as_secs_f64() * 1e3);
+            found.push(hits.iter().map(|h| h.0).collect());
+        }
+        Ok((ms, found))
+    };
+    let (hnsw_ms, approx) = run(false)?;
+    let (brute_ms, exact) = run(true)?;
     let (mut hits_int8, mut hits_f32, mut exact_hits_f32) = (0usize, 0usize, 0usize);
-    for (q, truth) in truth_f32.iter().enumerate().take(queries.len()) {
-        let query = queries.get(q);
-        let start = Instant::now();
-        let approx = index.search(query, K, false, |_| true)?;
-        hnsw_ms.push(start.elapsed().as_secs_f64() * 1e3);
-        let start = Instant::now();
-        let exact = index.search(query, K, true, |_| true)?;
-        brute_ms.push(start.elapsed().as_secs_f64() * 1e3);
-
-        let approx: HashSet<u32> = approx.iter().map(|h| h.0).collect();
-        let exact: HashSet<u32> = exact.iter().map(|h| h.0).collect();
-        hits_int8 += approx.intersection(&exact).count();
+    for ((truth, approx), exact) in truth_f32.iter().zip(&approx).zip(&exact) {
+        hits_int8 += approx.intersection(exact).count();
         hits_f32 += truth.iter().filter(|p| approx.contains(p)).count();
         exact_hits_f32 += truth.iter().filter(|p| exact.contains(p)).count();
     }
@@ -311,51 +323,27 @@ fn measure(
         brute_p95_ms: percentile(&brute_ms, 0.95),
         speedup: brute_median_ms / hnsw_median_ms,
         snapshot_bytes_per_passage: snapshot_bytes as f64 / n.max(1) as f64,
-        memory_bytes_per_passage: memory_bytes_per_passage(n, dim),
+        memory_bytes_per_passage: memory_bytes_per_passage(n, dim, index.upper_layer_nodes()),
     })
 }
 
 /// In-memory bytes per passage of a [`DenseIndex`] that is one HNSW segment,
 /// vectors + graph + per-passage bookkeeping (allocator overhead aside):
 ///
-/// - the index's own store: `dim` int8 codes + a 4-byte scale, a 1-byte
-///   live flag and a 4-byte location: `dim + 9`;
-/// - the graph's copy of every point (instant-distance owns its points): a
-///   `QuantizedVector` (24-byte `Vec` header + 4-byte scale, padded to 32)
-///   plus its `dim` heap bytes, and the 4-byte passage id (`values`);
+/// - the vector store: `dim` int8 codes + a 4-byte scale, a 1-byte live flag
+///   and a 4-byte location: `dim + 9`;
+/// - the graph's passage id per point: 4;
 /// - layer 0: 2M = 64 links of 4 bytes: 256;
-/// - upper layers: M = 32 links of 4 bytes (128) per upper-layer node;
-///   instant-distance sizes them as layer(l+1) = ⌊layer(l) · 1/ln M⌋ while
-///   that is ≥ M, so about 0.41 upper nodes per point (~52 bytes).
+/// - upper layers: M = 32 links of 4 bytes (128) per upper-layer node
+///   (about 0.41 per point with instant-distance's layer sizing: ~52 bytes).
 ///
-/// For 384-d vectors: 393 + 420 + 256 + ~52 ≈ 1,121 bytes.
-fn memory_bytes_per_passage(n: usize, dim: usize) -> f64 {
+/// For 384-d vectors: 393 + 4 + 256 + ~52 ≈ 705 bytes.
+fn memory_bytes_per_passage(n: usize, dim: usize, upper_nodes: usize) -> f64 {
     if n == 0 {
         return 0.0;
     }
-    let store = dim + 4 + 1 + 4;
-    let points = std::mem::size_of::<QuantizedVector>() + dim + 4;
-    let zero = 2 * HNSW_M * 4;
-    let upper_nodes = upper_layer_nodes(n);
-    let fixed = (store + points + zero) as f64;
+    let fixed = (dim + 9 + 4 + 2 * HNSW_M * 4) as f64;
     fixed + (upper_nodes * HNSW_M * 4) as f64 / n as f64
-}
-
-/// Nodes in the upper layers of an instant-distance graph of `n` points
-/// (the layer sizing of `Hnsw::new`, with its default `ml = 1 / ln M`).
-fn upper_layer_nodes(n: usize) -> usize {
-    let ml = 1.0 / (HNSW_M as f32).ln();
-    let mut num = n;
-    let mut total = 0;
-    loop {
-        let next = (num as f32 * ml) as usize;
-        if next < HNSW_M {
-            break;
-        }
-        total += next;
-        num = next;
-    }
-    total
 }
 
 /// Exact top-`K` passage ids per query by f32 dot products.
@@ -725,8 +713,11 @@ mod tests {
         let vectors = random_unit_vectors(1000, RANDOM_DIM, 1);
         let queries = random_unit_vectors(20, RANDOM_DIM, 2);
         let truth = exact_f32(&vectors, &queries);
-        let row = measure("random", &vectors, &queries, &truth, 128, &args).unwrap();
+        let (mut index, build_s) = build("random", &vectors, &args).unwrap();
+        index.set_ef_search(128);
+        let row = measure("random", &index, build_s, &queries, &truth, &args).unwrap();
         assert_eq!(row.n, 1000);
+        assert_eq!(row.ef_search, 128);
         assert!(row.recall_at_10_int8 >= 0.9, "{row:?}");
         assert!(row.recall_at_10_f32 >= 0.85, "{row:?}");
         assert!(row.memory_bytes_per_passage < 1536.0, "{row:?}");

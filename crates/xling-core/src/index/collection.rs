@@ -333,7 +333,7 @@ impl Index {
                 live: true,
             });
         }
-        self.dense.maintain();
+        self.dense.maintain()?;
         Ok(report)
     }
 
@@ -372,7 +372,7 @@ impl Index {
             self.docs[doc_index as usize].doc.text = String::new();
             deleted += 1;
         }
-        self.dense.maintain();
+        self.dense.maintain()?;
         Ok(deleted)
     }
 

@@ -9,11 +9,11 @@
 //! them exactly (f32 query · int8 vector). Below `exact_below` live vectors no
 //! graph is built at all: brute force over int8 is faster than the graph there.
 
-use instant_distance::{Builder, Heuristic, HnswMap, Search};
-use serde::{Deserialize, Serialize};
+use instant_distance::{Builder, Heuristic};
 
 use super::codec::{Reader, Writer};
-use super::vector::{dot_f32_i8, QuantizedVector};
+use super::graph::{Graph, Scorer};
+use super::vector::{dot_f32_i8, dot_i8, QuantizedVector};
 use crate::error::{Error, Result};
 
 /// Where a passage's vector is: in the buffer, or in segment `n`.
@@ -24,7 +24,8 @@ const IN_BUFFER: u32 = u32::MAX;
 /// each insertion re-runs the pairwise diversity check over all links of each
 /// of its neighbours: O(M³) distances per point. Without it builds are 6.6×
 /// faster (1,000 × 384 points: 113 ms instead of 752 ms), but recall@10 on
-/// 100k real passages falls from 0.955 to 0.727 (`xling bench index`), so it
+/// 100k real passages falls from 0.955 to 0.727 (ef 128, instant-distance's
+/// own search; `xling bench index --drop-pruned`), so it
 /// is kept by default and offered as `DenseConfig::keep_pruned = false`.
 const NEIGHBOUR_HEURISTIC: Heuristic = Heuristic {
     extend_candidates: false,
@@ -47,7 +48,9 @@ pub struct DenseConfig {
     /// Keep pruned candidates as extra links (instant-distance's default;
     /// slower builds, see `NEIGHBOUR_HEURISTIC`).
     pub keep_pruned: bool,
-    /// Candidates a segment returns per query (≥ the largest k asked).
+    /// Candidates a segment returns per query (≥ the largest k asked); the
+    /// breadth of the graph walk, so recall against speed. Read at query
+    /// time: changing it needs no rebuild.
     pub ef_search: usize,
     /// Threads for graph construction: 1 makes builds bit-for-bit reproducible;
     /// 0 uses every core (instant-distance inserts in parallel, so the graph,
@@ -62,7 +65,7 @@ impl Default for DenseConfig {
             exact_below: 20_000,
             buffer_max: 10_000,
             merge_factor: 4,
-            ef_construction: 64,
+            ef_construction: 400,
             keep_pruned: true,
             ef_search: 128,
             build_threads: 1,
@@ -70,16 +73,16 @@ impl Default for DenseConfig {
     }
 }
 
-/// One immutable HNSW graph over some passages (values are passage ids).
+/// One immutable HNSW graph over some passages.
 struct Segment {
-    graph: HnswMap<QuantizedVector, u32>,
+    graph: Graph,
     /// Passages of this segment deleted since it was built.
     deleted: usize,
 }
 
 impl Segment {
     fn len(&self) -> usize {
-        self.graph.values.len()
+        self.graph.len()
     }
 
     fn live(&self) -> usize {
@@ -124,6 +127,17 @@ impl DenseIndex {
 
     pub fn config(&self) -> &DenseConfig {
         &self.config
+    }
+
+    /// Sets how many candidates each graph walk keeps (see
+    /// [`DenseConfig::ef_search`]); takes effect on the next search.
+    pub fn set_ef_search(&mut self, ef: usize) {
+        self.config.ef_search = ef.max(1);
+    }
+
+    /// Points in graph layers above 0, over all segments (memory accounting).
+    pub fn upper_layer_nodes(&self) -> usize {
+        self.segments.iter().map(|s| s.graph.upper_nodes()).sum()
     }
 
     /// Passage ids ever added (live or deleted).
@@ -211,29 +225,32 @@ impl DenseIndex {
         true
     }
 
-    /// Builds and merges segments as the policy says; cheap when nothing is due.
-    pub fn maintain(&mut self) {
+    /// Builds and merges segments as the policy says; cheap when nothing is
+    /// due. On error no vector is lost: what could not be built stays in
+    /// the exact buffer.
+    pub fn maintain(&mut self) -> Result<()> {
         let live = self.live_count();
         if self.segments.is_empty() && live < self.config.exact_below {
-            return;
+            return Ok(());
         }
         if self.buffer.len() >= self.config.buffer_max
             || (self.segments.is_empty() && !self.buffer.is_empty())
         {
             let fresh = std::mem::take(&mut self.buffer);
-            self.push_segment(fresh);
+            self.push_segment(fresh)?;
         }
         // Rebuild segments that are mostly tombstones.
         let stale: Vec<usize> = (0..self.segments.len())
             .filter(|&i| self.segments[i].deleted * 10 > self.segments[i].len() * 3)
             .collect();
         for i in stale.into_iter().rev() {
-            self.merge(&[i]);
+            self.merge(&[i])?;
         }
         // Merge `merge_factor` segments of one size tier, from the smallest up.
         while let Some(group) = self.mergeable_group() {
-            self.merge(&group);
+            self.merge(&group)?;
         }
+        Ok(())
     }
 
     /// Size tier of a segment: log base `merge_factor` of its size in buffers.
@@ -261,14 +278,14 @@ impl DenseIndex {
     }
 
     /// Rebuilds segments `which` (ascending indices) into one.
-    fn merge(&mut self, which: &[usize]) {
+    fn merge(&mut self, which: &[usize]) -> Result<()> {
         let mut passages = Vec::new();
         for &i in which.iter().rev() {
             let segment = self.segments.remove(i);
             passages.extend(
                 segment
                     .graph
-                    .values
+                    .values()
                     .iter()
                     .copied()
                     .filter(|p| self.live[*p as usize]),
@@ -276,21 +293,23 @@ impl DenseIndex {
         }
         passages.sort_unstable();
         self.relocate();
-        self.push_segment(passages);
+        self.push_segment(passages)
     }
 
     /// Recomputes `location` after segments moved.
     fn relocate(&mut self) {
         for (i, segment) in self.segments.iter().enumerate() {
-            for p in &segment.graph.values {
+            for p in segment.graph.values() {
                 self.location[*p as usize] = i as u32;
             }
         }
     }
 
-    fn push_segment(&mut self, passages: Vec<u32>) {
+    /// Builds a segment over `passages`; if that fails they go back to the
+    /// exact buffer, where search still finds them.
+    fn push_segment(&mut self, passages: Vec<u32>) -> Result<()> {
         if passages.is_empty() {
-            return;
+            return Ok(());
         }
         let points: Vec<QuantizedVector> =
             passages.iter().filter_map(|p| self.vector(*p)).collect();
@@ -303,19 +322,32 @@ impl DenseIndex {
             .ef_construction(self.config.ef_construction)
             .ef_search(self.config.ef_search);
         self.builds += 1;
-        let build = move || builder.build(points, passages);
-        let graph = match self.config.build_threads {
+        let ids = passages.clone();
+        let build = move || Graph::build(builder, points, ids);
+        let built = match self.config.build_threads {
             0 => build(),
             n => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
                 Ok(pool) => pool.install(build),
                 Err(_) => build(),
             },
         };
+        let graph = match built {
+            Ok(graph) => graph,
+            Err(e) => {
+                for p in &passages {
+                    self.location[*p as usize] = IN_BUFFER;
+                }
+                self.buffer.extend(passages);
+                self.buffer.sort_unstable();
+                return Err(e);
+            }
+        };
         let index = self.segments.len() as u32;
-        for p in &graph.values {
+        for p in graph.values() {
             self.location[*p as usize] = index;
         }
         self.segments.push(Segment { graph, deleted: 0 });
+        Ok(())
     }
 
     /// Exact score of a passage for a unit f32 query.
@@ -351,15 +383,22 @@ impl DenseIndex {
         {
             (0..self.len() as u32).filter(|p| accept(*p)).collect()
         } else {
-            let q = QuantizedVector::quantize(query);
-            let mut search = Search::default();
+            // The walk compares int8 with int8 (the cheapest kernel); the
+            // candidates are re-scored with the f32 query below.
+            let scorer = Int8Scorer {
+                query: QuantizedVector::quantize(query).codes,
+                codes: &self.codes,
+                scales: &self.scales,
+                dim: self.dim,
+            };
             let mut out: Vec<u32> = self.buffer.iter().copied().filter(|p| accept(*p)).collect();
             for segment in &self.segments {
                 out.extend(
                     segment
                         .graph
-                        .search(&q, &mut search)
-                        .map(|item| *item.value)
+                        .search(self.config.ef_search, &scorer)
+                        .into_iter()
+                        .map(|(p, _)| p)
                         .filter(|p| accept(*p)),
                 );
             }
@@ -396,11 +435,8 @@ impl DenseIndex {
         w.u32s(&self.buffer);
         w.len_u64(self.segments.len());
         for s in &self.segments {
-            // postcard of instant-distance's own serde form: the graph is
-            // restored as built, not rebuilt.
-            let bytes = postcard::to_allocvec(&s.graph)
-                .map_err(|e| Error::InvalidInput(format!("cannot encode a graph segment: {e}")))?;
-            w.bytes(&bytes);
+            // The graph is restored as built, not rebuilt.
+            s.graph.write(w);
         }
         Ok(())
     }
@@ -455,11 +491,9 @@ impl DenseIndex {
         let count = r.count(8)?;
         let mut segments = Vec::with_capacity(count);
         for s in 0..count {
-            let bytes = r.bytes()?;
-            let graph =
-                decode_graph(bytes, dim, n).map_err(|e| r.error(format!("segment {s}: {e}")))?;
+            let graph = Graph::read(r, n)?;
             let mut deleted = 0;
-            for p in &graph.values {
+            for p in graph.values() {
                 let slot = &mut location[*p as usize];
                 if slot.replace(s as u32).is_some() {
                     return Err(r.error(format!("passage {p} stored twice")));
@@ -492,6 +526,38 @@ impl DenseIndex {
     }
 }
 
+/// Scores passages for a graph walk: int8 query · int8 codes × the code's
+/// scale (the query's scale is common to all and left out).
+struct Int8Scorer<'a> {
+    query: Vec<i8>,
+    codes: &'a [i8],
+    scales: &'a [f32],
+    dim: usize,
+}
+
+impl Scorer for Int8Scorer<'_> {
+    fn similarity(&self, passage: u32) -> f32 {
+        let at = passage as usize * self.dim;
+        dot_i8(&self.query, &self.codes[at..at + self.dim]) as f32 * self.scales[passage as usize]
+    }
+
+    fn prefetch(&self, passage: u32) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let at = passage as usize * self.dim;
+            if let Some(codes) = self.codes.get(at..at + self.dim) {
+                for line in codes.chunks(64) {
+                    // SAFETY: a prefetch is only a hint; the address is in bounds.
+                    unsafe { _mm_prefetch::<_MM_HINT_T0>(line.as_ptr()) };
+                }
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = passage;
+    }
+}
+
 /// Sorts by score descending (ties: lower passage id first) and keeps `k`.
 pub fn top_k(scored: &mut Vec<(u32, f32)>, k: usize) {
     let cmp = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
@@ -500,77 +566,6 @@ pub fn top_k(scored: &mut Vec<(u32, f32)>, k: usize) {
         scored.truncate(k);
     }
     scored.sort_unstable_by(cmp);
-}
-
-/// Mirror of instant-distance's serialised `HnswMap` layout, read first so
-/// every link can be checked before the real type (whose search indexes
-/// without checks) is built from the same bytes.
-#[derive(Deserialize, Serialize)]
-struct GraphMirror {
-    hnsw: HnswMirror,
-    values: Vec<u32>,
-}
-
-#[derive(Deserialize, Serialize)]
-struct HnswMirror {
-    ef_search: usize,
-    points: Vec<QuantizedVector>,
-    zero: Vec<ZeroMirror>,
-    layers: Vec<Vec<[u32; 32]>>,
-}
-
-#[derive(Deserialize, Serialize)]
-struct ZeroMirror(#[serde(with = "serde_big_array::BigArray")] [u32; 64]);
-
-const NO_LINK: u32 = u32::MAX;
-
-fn decode_graph(
-    bytes: &[u8],
-    dim: usize,
-    passages: usize,
-) -> std::result::Result<HnswMap<QuantizedVector, u32>, String> {
-    let mirror: GraphMirror =
-        postcard::from_bytes(bytes).map_err(|e| format!("bad graph encoding: {e}"))?;
-    let h = &mirror.hnsw;
-    let n = h.points.len();
-    if n == 0 || mirror.values.len() != n || h.zero.len() != n {
-        return Err("graph tables of different lengths".into());
-    }
-    if h.ef_search == 0 || h.ef_search > 100_000 {
-        return Err(format!("implausible ef_search {}", h.ef_search));
-    }
-    if h.points
-        .iter()
-        .any(|p| p.codes.len() != dim || !p.scale.is_finite())
-    {
-        return Err("graph point of the wrong dimension".into());
-    }
-    if mirror.values.iter().any(|p| *p as usize >= passages) {
-        return Err("graph value out of range".into());
-    }
-    let link_ok = |l: u32, bound: usize| l == NO_LINK || (l as usize) < bound;
-    if h.zero
-        .iter()
-        .any(|node| node.0.iter().any(|l| !link_ok(*l, n)))
-    {
-        return Err("layer-0 link out of range".into());
-    }
-    // Search enters at point 0 of the top layer and carries ids down, so
-    // layers must be non-empty and shrink going up.
-    let mut below = n;
-    for layer in &h.layers {
-        if layer.is_empty() || layer.len() > below {
-            return Err("upper layer sizes not decreasing".into());
-        }
-        if layer
-            .iter()
-            .any(|node| node.iter().any(|l| !link_ok(*l, layer.len())))
-        {
-            return Err("upper-layer link out of range".into());
-        }
-        below = layer.len();
-    }
-    postcard::from_bytes(bytes).map_err(|e| format!("bad graph encoding: {e}"))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod collection;
 pub mod dense;
 pub mod document;
 pub mod fusion;
+pub mod graph;
 pub mod lexical;
 pub mod snapshot;
 pub mod vector;

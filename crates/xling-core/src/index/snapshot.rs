@@ -31,7 +31,7 @@ pub const MAGIC: [u8; 8] = *b"XLINGIDX";
 /// The layout version this build writes and reads. Bump it when any section's
 /// encoding changes: old files are then refused with a clear message instead of
 /// being misread.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Magic, version, flags, fingerprint, section count.
 const FIXED_HEADER_LEN: usize = 8 + 4 + 4 + 32 + 4;
@@ -395,13 +395,15 @@ mod tests {
 
     #[test]
     fn other_versions_are_named() {
-        for version in [2u32, 0, u32::MAX] {
+        for version in [FORMAT_VERSION + 1, FORMAT_VERSION - 1, 0, u32::MAX] {
             let mut b = small();
             b[VERSION_AT..VERSION_AT + 4].copy_from_slice(&version.to_le_bytes());
             reseal(&mut b, 3);
             let msg = message(Snapshot::parse(&b));
             assert!(
-                msg.contains(&format!("format version {version}, this xling reads 1")),
+                msg.contains(&format!(
+                    "format version {version}, this xling reads {FORMAT_VERSION}"
+                )),
                 "{msg}"
             );
         }
