@@ -96,6 +96,7 @@ pub fn setup(root: &Path) -> Result<Setup> {
     let xling = build_cli(root)?;
     let model_dir = root.join("models").join("multilingual-e5-small-q4");
     ensure_converted(&xling, &e5_bin, &charsmap, &model_dir)?;
+    ensure_prior(root, &xling, &model_dir)?;
 
     Ok(Setup {
         root: root.to_path_buf(),
@@ -330,6 +331,29 @@ fn ensure_converted(xling: &Path, source: &Path, charsmap: &Path, out: &Path) ->
     fs::write(&stamp_file, stamp)
         .with_context(|| format!("could not write {}", stamp_file.display()))?;
     Ok(())
+}
+
+/// Computes the model's language prior from Tatoeba (`xling prior`). Every
+/// run: embeddings come from the eval cache, so it takes seconds once the
+/// ~23k sentence embeddings are cached (a few minutes on a new machine).
+fn ensure_prior(root: &Path, xling: &Path, model_dir: &Path) -> Result<()> {
+    say("step: language prior");
+    let tatoeba = match data_dir(root) {
+        Ok(data) => data.join("tatoeba"),
+        Err(e) => {
+            say(format_args!(
+                "warning: no language prior ({e:#}); search works without it, less well for rare languages"
+            ));
+            return Ok(());
+        }
+    };
+    run(Command::new(xling)
+        .arg("prior")
+        .arg("--model")
+        .arg(model_dir)
+        .arg("--data")
+        .arg(&tatoeba))
+    .context("computing the language prior failed")
 }
 
 /// The shared data directory, which must sit beside the checkout

@@ -19,8 +19,12 @@ use xling_core::eval::datasets::{
     parse_xquad, tatoeba_languages,
 };
 use xling_core::eval::metrics::{average_precision, Judgments, MetricAccumulator};
+use xling_core::index::language_of;
 use xling_core::index::vector::dot_f32;
-use xling_core::index::{Document, FusionKind, Index, IndexConfig, SearchMode, SearchOptions};
+use xling_core::index::{
+    Document, FusionKind, Index, IndexConfig, LanguagePrior, SearchMode, SearchOptions,
+};
+use xling_core::lang::{detect_language, detectable_by_text, normalize_language, UNDETERMINED};
 use xling_core::{Prefix, Tokenizer};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -29,6 +33,8 @@ pub enum Dataset {
     XquadR,
     Tatoeba,
     Beir,
+    /// Language identification accuracy on the Tatoeba sentences (--data: the tatoeba/ folder).
+    Langid,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -94,6 +100,31 @@ pub struct Args {
     /// Embedding cache directory.
     #[arg(long)]
     cache: Option<PathBuf>,
+    /// Plain cosine ranking, without the per-language correction.
+    #[arg(long)]
+    no_debias: bool,
+    /// β: how much of its language's mean the query loses (0 to 1).
+    #[arg(long)]
+    query_shift: Option<f32>,
+    /// Which mean is taken out of the query: passage or query.
+    #[arg(long)]
+    query_mean: Option<xling_core::index::QueryMean>,
+    /// Passages of a language that weigh as much as the prior's mean.
+    #[arg(long)]
+    prior_weight: Option<f32>,
+    /// Renormalise centred passages: true or false (see docs/languages.md).
+    #[arg(long)]
+    renormalize: Option<bool>,
+    /// Standardise scores per language: true or false.
+    #[arg(long)]
+    standardize: Option<bool>,
+    /// Ignore the model's language prior (statistics from the collection only).
+    #[arg(long)]
+    no_prior: bool,
+    /// Give the index each passage's language from the data (default: the
+    /// engine detects it, as for documents without a `lang`).
+    #[arg(long)]
+    given_languages: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -103,6 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Dataset::XquadR => xquad(&args, &mut ctx)?,
         Dataset::Tatoeba => tatoeba(&args, &mut ctx)?,
         Dataset::Beir => beir(&args, &mut ctx)?,
+        Dataset::Langid => langid(&args, &mut ctx)?,
     };
     ctx.embeddings.save()?;
     if let Some(path) = &args.json {
@@ -131,6 +163,8 @@ struct EvalContext {
     embeddings: Embeddings,
     options: SearchOptions,
     engine: Engine,
+    prior: Option<LanguagePrior>,
+    given_languages: bool,
 }
 
 impl EvalContext {
@@ -154,6 +188,22 @@ impl EvalContext {
         if let Some(c) = args.center {
             options.fusion.center = c;
         }
+        options.debias.enabled = !args.no_debias;
+        if let Some(b) = args.query_shift {
+            options.debias.query_shift = b;
+        }
+        if let Some(m) = args.query_mean {
+            options.debias.query_mean = m;
+        }
+        if let Some(w) = args.prior_weight {
+            options.debias.prior_weight = w;
+        }
+        if let Some(r) = args.renormalize {
+            options.debias.renormalize = r;
+        }
+        if let Some(z) = args.standardize {
+            options.debias.standardize = z;
+        }
         if args.engine == Engine::Reference && args.mode != SearchMode::Dense {
             bail!("--engine reference measures dense retrieval only: add --mode dense");
         }
@@ -163,18 +213,39 @@ impl EvalContext {
         if let Some(n) = args.exact_below {
             config.dense.exact_below = n;
         }
+        let prior = if args.no_prior {
+            None
+        } else {
+            LanguagePrior::read_model_dir(&args.model.model)?
+        };
+        if prior.is_none() && !args.no_prior && !args.no_debias {
+            eprintln!(
+                "xling: no {} in {}: statistics from the collection only (run `xling prior`)",
+                xling_core::index::PRIOR_FILE,
+                args.model.model.display()
+            );
+        }
         Ok(Self {
             tokenizer,
             config,
             embeddings,
             options,
             engine: args.engine,
+            prior,
+            given_languages: args.given_languages,
         })
     }
 
     /// Builds an index of `docs` (embedding through the cache).
-    fn index(&mut self, docs: Vec<Document>) -> anyhow::Result<Index> {
+    fn index(&mut self, mut docs: Vec<Document>) -> anyhow::Result<Index> {
         let mut index = Index::new(self.tokenizer.model_fingerprint(), 384, self.config.clone());
+        if let Some(prior) = &self.prior {
+            index.set_language_prior(prior.clone())?;
+        }
+        // By default the index detects languages, as for users' documents.
+        if !self.given_languages {
+            docs.iter_mut().for_each(|d| d.lang = None);
+        }
         let Self {
             tokenizer,
             embeddings,
@@ -200,34 +271,24 @@ impl EvalContext {
 
     /// Ranked document ids for each query: through the index, or (reference
     /// engine) by brute force over the documents' vectors.
-    fn rank(
-        &mut self,
-        index: &Index,
-        queries: &[(String, Vec<String>)],
-    ) -> anyhow::Result<Vec<Vec<String>>> {
-        let texts: Vec<String> = queries.iter().map(|(q, _)| q.clone()).collect();
+    fn rank(&mut self, index: &Index, queries: &[String]) -> anyhow::Result<Vec<Vec<String>>> {
         let vectors = if self.options.mode == SearchMode::Lexical {
-            vec![Vec::new(); texts.len()]
+            vec![Vec::new(); queries.len()]
         } else {
-            self.embeddings.embed(&texts, Prefix::Query)?
+            self.embeddings.embed(queries, Prefix::Query)?
         };
         if self.engine == Engine::Reference {
             let docs: Vec<&Document> = index.documents().collect();
             let doc_texts: Vec<String> = docs.iter().map(|d| d.text.clone()).collect();
             let doc_vectors = self.embeddings.embed(&doc_texts, Prefix::Passage)?;
             let depth = self.options.k;
-            return Ok(queries
+            return Ok(vectors
                 .par_iter()
-                .zip(&vectors)
-                .map(|((_, languages), q)| {
-                    let mut scored: Vec<(usize, f32)> = docs
+                .map(|q| {
+                    let mut scored: Vec<(usize, f32)> = doc_vectors
                         .iter()
                         .enumerate()
-                        .filter(|(_, d)| {
-                            languages.is_empty()
-                                || d.lang.as_ref().is_some_and(|l| languages.contains(l))
-                        })
-                        .map(|(i, _)| (i, dot_f32(q, &doc_vectors[i])))
+                        .map(|(i, d)| (i, dot_f32(q, d)))
                         .collect();
                     scored.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                     scored.truncate(depth);
@@ -243,12 +304,8 @@ impl EvalContext {
         queries
             .par_iter()
             .zip(&vectors)
-            .map(|((query, languages), vector)| {
-                let options = SearchOptions {
-                    languages: languages.clone(),
-                    ..options.clone()
-                };
-                let hits = index.search_with_vector(tokenizer, query, vector, &options)?;
+            .map(|(query, vector)| {
+                let hits = index.search_with_vector(tokenizer, query, vector, options)?;
                 Ok(hits.into_iter().map(|h| h.id).collect())
             })
             .collect()
@@ -322,7 +379,21 @@ fn xquad(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Valu
         "xling: XQuAD-R: {candidates} candidate sentences in {} languages",
         langs.len()
     );
+    // X-X searches each language's pool alone: one index per language.
+    let mut pools: HashMap<String, Vec<Document>> = HashMap::new();
+    for d in &docs {
+        let lang = d.id.split('/').next().unwrap_or_default().to_string();
+        pools.entry(lang).or_default().push(d.clone());
+    }
     let index = ctx.index(docs)?;
+    let detected: Vec<String> = index
+        .stats()
+        .languages
+        .iter()
+        .take(16)
+        .map(|(l, n)| format!("{l} {n}"))
+        .collect();
+    eprintln!("xling: passage languages: {}", detected.join(", "));
     // Answer sentence of each question id in each language.
     let mut answers: HashMap<&str, Vec<String>> = HashMap::new();
     for d in &data {
@@ -341,16 +412,10 @@ fn xquad(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Valu
             .iter()
             .filter(|q| q.paragraph < paragraphs)
             .collect();
-        let xy_queries: Vec<(String, Vec<String>)> = questions
-            .iter()
-            .map(|q| (q.text.clone(), Vec::new()))
-            .collect();
-        let xx_queries: Vec<(String, Vec<String>)> = questions
-            .iter()
-            .map(|q| (q.text.clone(), vec![d.lang.clone()]))
-            .collect();
-        let xy = ctx.rank(&index, &xy_queries)?;
-        let xx = ctx.rank(&index, &xx_queries)?;
+        let texts: Vec<String> = questions.iter().map(|q| q.text.clone()).collect();
+        let xy = ctx.rank(&index, &texts)?;
+        let pool = ctx.index(pools.remove(&d.lang).unwrap_or_default())?;
+        let xx = ctx.rank(&pool, &texts)?;
         let (mut sum_xy, mut sum_xx, mut same) = (0.0, 0.0, 0.0);
         for (i, q) in questions.iter().enumerate() {
             let all: Judgments = answers[q.id.as_str()]
@@ -491,32 +556,36 @@ fn tatoeba(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Va
             &read(&dir.join(format!("tatoeba.{lang}-eng.eng")))?,
         )?;
         let n = pair.other.len().min(limit);
-        let mut docs = Vec::with_capacity(2 * n);
-        for (side, sentences) in [(lang.as_str(), &pair.other), ("eng", &pair.english)] {
-            for (i, text) in sentences.iter().take(n).enumerate() {
-                if text.trim().is_empty() {
-                    continue;
-                }
-                docs.push(Document {
+        // One index per side: a sentence's translation is searched among the
+        // other side's sentences.
+        let mut side_index = |side: &str, sentences: &[String]| {
+            let docs = sentences
+                .iter()
+                .take(n)
+                .enumerate()
+                .filter(|(_, text)| !text.trim().is_empty())
+                .map(|(i, text)| Document {
                     id: format!("{side}/{i}"),
                     text: text.clone(),
                     title: None,
                     url: None,
                     lang: Some(side.to_string()),
-                });
-            }
-        }
-        let index = ctx.index(docs)?;
+                })
+                .collect();
+            ctx.index(docs)
+        };
+        let indexes = [
+            side_index(lang, &pair.other)?,
+            side_index("eng", &pair.english)?,
+        ];
         // Accuracy of finding sentence i of `to` for sentence i of `sentences`.
         let mut score = |to: &str, sentences: &[String]| -> anyhow::Result<f64> {
             let valid: Vec<usize> = (0..sentences.len().min(n))
                 .filter(|i| !sentences[*i].trim().is_empty())
                 .collect();
-            let queries: Vec<(String, Vec<String>)> = valid
-                .iter()
-                .map(|i| (sentences[*i].clone(), vec![to.to_string()]))
-                .collect();
-            let ranked = ctx.rank(&index, &queries)?;
+            let queries: Vec<String> = valid.iter().map(|i| sentences[*i].clone()).collect();
+            let index = &indexes[usize::from(to == "eng")];
+            let ranked = ctx.rank(index, &queries)?;
             let hits = valid
                 .iter()
                 .zip(&ranked)
@@ -583,6 +652,149 @@ fn tatoeba(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Va
     Ok((serde_json::to_value(report)?, plot))
 }
 
+#[derive(serde::Serialize, Clone, Copy, Default)]
+struct LangidScores {
+    /// Character statistics (whatlang) and scripts, as for text alone.
+    text: f64,
+    /// Nearest language mean of the passage embedding (the model's prior).
+    embedding: f64,
+    /// What the index does: text when it is sure, else the embedding.
+    combined: f64,
+    /// Share the text detector left undetermined.
+    text_undetermined: f64,
+}
+
+/// Language identification on Tatoeba: the first `--limit` (default 900)
+/// sentences of each language, held out from the prior (`xling prior` uses
+/// the last 100 lines of each file).
+fn langid(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Value, Plot)> {
+    let dir = tatoeba_dir(&args.data);
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    let langs: Vec<String> = tatoeba_languages(&names)
+        .into_iter()
+        .filter(|l| args.languages.is_empty() || args.languages.contains(l))
+        .collect();
+    let prior = ctx
+        .prior
+        .clone()
+        .context("langid needs the model's language prior (run `xling prior`)")?;
+    let limit = args.limit.unwrap_or(900);
+    let mut per_language = std::collections::BTreeMap::new();
+    let mut english_seen = false;
+    for lang in &langs {
+        let pair = parse_tatoeba(
+            lang,
+            &read(&dir.join(format!("tatoeba.{lang}-eng.{lang}")))?,
+            &read(&dir.join(format!("tatoeba.{lang}-eng.eng")))?,
+        )?;
+        let mut sides = vec![(lang.clone(), pair.other)];
+        if !english_seen {
+            english_seen = true;
+            sides.push(("eng".to_string(), pair.english));
+        }
+        for (code, lines) in sides {
+            let expected = normalize_language(&code).unwrap_or(code.clone());
+            let texts: Vec<String> = lines
+                .into_iter()
+                .take(limit)
+                .filter(|t| !t.trim().is_empty())
+                .collect();
+            let vectors = ctx.embeddings.embed(&texts, Prefix::Passage)?;
+            let mut s = LangidScores::default();
+            for (text, vector) in texts.iter().zip(&vectors) {
+                let by_text = detect_language(text);
+                let by_embedding = prior.nearest(vector).map_or(UNDETERMINED, |(c, _)| c);
+                let combined = language_of(text, vector, Some(&prior));
+                s.text += f64::from(by_text.code == expected);
+                s.embedding += f64::from(by_embedding == expected);
+                s.combined += f64::from(combined == expected);
+                s.text_undetermined += f64::from(by_text.code == UNDETERMINED);
+            }
+            let n = texts.len().max(1) as f64;
+            s.text /= n;
+            s.embedding /= n;
+            s.combined /= n;
+            s.text_undetermined /= n;
+            per_language.insert(code, s);
+        }
+        ctx.embeddings.save()?;
+    }
+    let mean = |f: fn(&LangidScores) -> f64, filter: &dyn Fn(&str) -> bool| {
+        let v: Vec<f64> = per_language
+            .iter()
+            .filter(|(l, _)| filter(l))
+            .map(|(_, s)| f(s))
+            .collect();
+        v.iter().sum::<f64>() / v.len().max(1) as f64
+    };
+    let supported = |l: &str| detectable_by_text(&normalize_language(l).unwrap_or_default());
+    let all = |_: &str| true;
+    println!(
+        "Language identification on Tatoeba ({} languages, first {limit} sentences each)",
+        per_language.len()
+    );
+    println!(
+        "{:<6} {:>8} {:>10} {:>9} {:>8}",
+        "lang", "text", "embedding", "combined", "text und"
+    );
+    for (l, s) in &per_language {
+        println!(
+            "{l:<6} {:>8.3} {:>10.3} {:>9.3} {:>8.3}",
+            s.text, s.embedding, s.combined, s.text_undetermined
+        );
+    }
+    let summary = serde_json::json!({
+        "languages": per_language.len(),
+        "text": mean(|s| s.text, &all),
+        "embedding": mean(|s| s.embedding, &all),
+        "combined": mean(|s| s.combined, &all),
+        "text_on_whatlang_languages": mean(|s| s.text, &supported),
+        "embedding_on_whatlang_languages": mean(|s| s.embedding, &supported),
+        "combined_on_whatlang_languages": mean(|s| s.combined, &supported),
+        "per_language": per_language,
+    });
+    println!(
+        "all    text {:.4}  embedding {:.4}  combined {:.4}   (on whatlang's languages: {:.4} / {:.4} / {:.4})",
+        summary["text"].as_f64().unwrap_or(0.0),
+        summary["embedding"].as_f64().unwrap_or(0.0),
+        summary["combined"].as_f64().unwrap_or(0.0),
+        summary["text_on_whatlang_languages"].as_f64().unwrap_or(0.0),
+        summary["embedding_on_whatlang_languages"].as_f64().unwrap_or(0.0),
+        summary["combined_on_whatlang_languages"].as_f64().unwrap_or(0.0),
+    );
+    let plot = (
+        "Language identification accuracy on Tatoeba".to_string(),
+        vec![
+            (
+                "text".to_string(),
+                per_language
+                    .iter()
+                    .map(|(l, s)| (l.clone(), s.text))
+                    .collect(),
+            ),
+            (
+                "combined".to_string(),
+                per_language
+                    .iter()
+                    .map(|(l, s)| (l.clone(), s.combined))
+                    .collect(),
+            ),
+        ],
+    );
+    Ok((summary, plot))
+}
+
+fn tatoeba_dir(data: &Path) -> PathBuf {
+    if data.join("tatoeba").is_dir() {
+        data.join("tatoeba")
+    } else {
+        data.to_path_buf()
+    }
+}
+
 fn beir(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Value, Plot)> {
     let corpus = parse_beir_corpus(&read(&args.data.join("corpus.jsonl"))?)?;
     let queries = parse_beir_queries(&read(&args.data.join("queries.jsonl"))?)?;
@@ -609,10 +821,7 @@ fn beir(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Value
         .filter(|q| qrels.contains_key(&q.id))
         .take(args.limit.unwrap_or(usize::MAX))
         .collect();
-    let list: Vec<(String, Vec<String>)> = judged
-        .iter()
-        .map(|q| (q.text.clone(), Vec::new()))
-        .collect();
+    let list: Vec<String> = judged.iter().map(|q| q.text.clone()).collect();
     let ranked = ctx.rank(&index, &list)?;
     let mut acc = MetricAccumulator::new();
     for (q, r) in judged.iter().zip(&ranked) {
@@ -652,7 +861,7 @@ fn engine_name(engine: Engine) -> &'static str {
 }
 
 /// Embeddings with an on-disk cache keyed by SHA-256(engine, model, prefix, text).
-struct Embeddings {
+pub(crate) struct Embeddings {
     encoder: Option<Encoder>,
     tag: Vec<u8>,
     path: PathBuf,
@@ -671,22 +880,40 @@ const EMBED_CHUNK: usize = 256;
 
 impl Embeddings {
     fn open(args: &Args, tokenizer: &Tokenizer, load: bool) -> anyhow::Result<Self> {
+        Self::open_with(
+            &args.model,
+            args.engine,
+            args.cache.as_deref(),
+            tokenizer,
+            load,
+        )
+    }
+
+    /// The cache of `engine`'s embeddings for `tokenizer`'s model in `cache`
+    /// (default `~/.cache/xling/eval`); loads the encoder only if `load`.
+    pub(crate) fn open_with(
+        model: &crate::ModelArgs,
+        engine: Engine,
+        cache: Option<&Path>,
+        tokenizer: &Tokenizer,
+        load: bool,
+    ) -> anyhow::Result<Self> {
         let fp: String = tokenizer.model_fingerprint()[..6]
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
-        let name = format!("{}-{fp}.f32", engine_name(args.engine));
-        let dir = match &args.cache {
-            Some(d) => d.clone(),
+        let name = format!("{}-{fp}.f32", engine_name(engine));
+        let dir = match cache {
+            Some(d) => d.to_path_buf(),
             None => std::env::var_os("HOME")
                 .map(PathBuf::from)
                 .unwrap_or_default()
                 .join(".cache/xling/eval"),
         };
         let path = dir.join(name);
-        let encoder = match (load, args.engine) {
+        let encoder = match (load, engine) {
             (false, _) => None,
-            (true, Engine::Xling) => Some(Encoder::Xling(Box::new(args.model.load()?))),
+            (true, Engine::Xling) => Some(Encoder::Xling(Box::new(model.load()?))),
             (true, Engine::Reference) => {
                 let engine = std::env::var_os("XLING_REFERENCE_ENGINE").context(
                     "--engine reference needs XLING_REFERENCE_ENGINE (the wheel's _engine*.so) set",
@@ -717,7 +944,7 @@ impl Embeddings {
         }
         Ok(Self {
             encoder,
-            tag: format!("{}:{fp}", engine_name(args.engine)).into_bytes(),
+            tag: format!("{}:{fp}", engine_name(engine)).into_bytes(),
             path,
             cache,
             fresh: Vec::new(),
@@ -736,7 +963,11 @@ impl Embeddings {
         h.finalize().into()
     }
 
-    fn embed(&mut self, texts: &[String], prefix: Prefix) -> anyhow::Result<Vec<Vec<f32>>> {
+    pub(crate) fn embed(
+        &mut self,
+        texts: &[String],
+        prefix: Prefix,
+    ) -> anyhow::Result<Vec<Vec<f32>>> {
         let keys: Vec<[u8; 32]> = texts.iter().map(|t| self.key(t, prefix)).collect();
         let mut missing: Vec<usize> = (0..texts.len())
             .filter(|i| !self.cache.contains_key(&keys[*i]))
@@ -778,7 +1009,7 @@ impl Embeddings {
 
     /// Appends the embeddings computed since the last save (an append-only
     /// file: a long run interrupted keeps what it saved).
-    fn save(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn save(&mut self) -> anyhow::Result<()> {
         if self.fresh.is_empty() {
             return Ok(());
         }

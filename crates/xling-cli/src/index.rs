@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use xling_core::index::{Index, IndexConfig};
+use xling_core::index::{Index, IndexConfig, LanguagePrior, PRIOR_FILE};
 
 /// Arguments of `xling index`.
 #[derive(clap::Args)]
@@ -41,7 +41,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     } else {
         let mut config = IndexConfig::default();
         config.dense.build_threads = args.build_threads;
-        Index::for_model(&embedder, config)
+        let mut index = Index::for_model(&embedder, config);
+        match LanguagePrior::read_model_dir(&args.model.model)? {
+            Some(prior) => index.set_language_prior(prior)?,
+            None => eprintln!(
+                "xling: no {} in {}: languages with few passages get no prior (run `xling prior`)",
+                PRIOR_FILE,
+                args.model.model.display()
+            ),
+        }
+        index
     };
     let bar = ProgressBar::new(0).with_style(
         ProgressStyle::with_template(

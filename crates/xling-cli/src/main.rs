@@ -9,6 +9,7 @@ mod fsutil;
 mod index;
 mod input;
 mod plot;
+mod prior;
 mod search;
 
 use std::path::PathBuf;
@@ -47,6 +48,8 @@ enum Command {
     Search(search::Args),
     /// Measure retrieval quality on XQuAD-R, Tatoeba or a BEIR dataset.
     Eval(eval::Args),
+    /// Compute the model's language prior from Tatoeba into the model directory.
+    Prior(prior::Args),
     /// Measure speed against the reference engine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Delete(args) => index::delete(args),
         Command::Search(args) => search::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Prior(args) => prior::run(args),
         Command::Bench(cmd) => bench::run(cmd),
     };
     match result {

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use xling_core::index::{FusionKind, Hit, Index, SearchMode, SearchOptions};
+use xling_core::index::{FusionKind, Hit, Index, LanguageScope, SearchMode, SearchOptions};
 
 /// Arguments of `xling search`.
 #[derive(clap::Args)]
@@ -26,6 +26,16 @@ pub struct Args {
     /// Brute-force search instead of the HNSW graphs.
     #[arg(long)]
     exact: bool,
+    /// any (rank by meaning whatever the language), same (the query's
+    /// language first), or a comma-separated list of languages (en,de,zh).
+    #[arg(long, default_value = "any")]
+    languages: LanguageScope,
+    /// The query's language (default: detected from its text).
+    #[arg(long)]
+    query_language: Option<String>,
+    /// Plain cosine ranking: keep the model's preference for the query's language.
+    #[arg(long)]
+    no_debias: bool,
     /// Print JSON instead of a table.
     #[arg(long)]
     json: bool,
@@ -59,9 +69,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         mode: args.mode,
         k: args.k,
         exact: args.exact,
+        languages: args.languages.clone(),
+        query_language: args.query_language.clone(),
         ..SearchOptions::default()
     };
     options.fusion.kind = args.fusion;
+    options.debias.enabled = !args.no_debias;
     let start = Instant::now();
     let hits = index.search(&embedder, &args.query, &options)?;
     let milliseconds = start.elapsed().as_secs_f64() * 1e3;

@@ -408,3 +408,129 @@ fn eval_writes_the_documented_metric_keys() {
     assert_eq!(v["mrr@10"].as_f64(), Some(1.0), "{v}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn languages_of(v: &serde_json::Value, n: usize) -> Vec<String> {
+    v["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .take(n)
+        .map(|r| r["lang"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn ranking_is_language_agnostic_and_the_language_switch_works() {
+    let Some(f) = fixture("languages") else {
+        return;
+    };
+    let question = "Welches Team hat den Super Bowl 50 gewonnen?";
+    let k = ["-k", "8"];
+    let any = search_json(&f, &k, question);
+    let plain = search_json(&f, &["-k", "8", "--no-debias"], question);
+    let german = |v: &serde_json::Value| languages_of(v, 4).iter().filter(|l| *l == "de").count();
+    assert!(
+        german(&any) < german(&plain),
+        "debiased {:?} vs plain {:?}",
+        top_ids(&any, 4),
+        top_ids(&plain, 4)
+    );
+    let mut distinct = languages_of(&any, 6);
+    distinct.sort();
+    distinct.dedup();
+    assert!(distinct.len() >= 3, "{:?}", top_ids(&any, 6));
+
+    let same = search_json(&f, &["-k", "8", "--languages", "same"], question);
+    assert!(languages_of(&same, 8).iter().all(|l| l == "de"), "{same}");
+    let only = search_json(&f, &["-k", "8", "--languages", "ar,zh"], question);
+    let langs = languages_of(&only, 8);
+    assert_eq!(langs.len(), 8);
+    assert!(langs.iter().all(|l| l == "ar" || l == "zh"), "{langs:?}");
+    let bad = xling(&[
+        "search",
+        "--model",
+        &f.model,
+        "--index",
+        &f.index,
+        "--languages",
+        "German",
+        question,
+    ]);
+    assert!(failed(&bad).contains("not a language code"));
+
+    // Without `lang`, each passage's language is detected.
+    let mut lines = String::new();
+    let corpus = std::fs::read_to_string(f.dir.join("corpus.jsonl")).expect("corpus");
+    for line in corpus.lines() {
+        let mut doc: serde_json::Value = serde_json::from_str(line).expect("json");
+        doc.as_object_mut().expect("object").remove("lang");
+        lines.push_str(&doc.to_string());
+        lines.push('\n');
+    }
+    let unlabelled = f.dir.join("unlabelled.jsonl");
+    std::fs::write(&unlabelled, lines).expect("write");
+    let index = f.dir.join("detected.xling").to_string_lossy().into_owned();
+    ok(xling(&[
+        "index",
+        "--model",
+        &f.model,
+        "--out",
+        &index,
+        unlabelled.to_str().expect("utf-8 path"),
+    ]));
+    let out = ok(xling(&[
+        "search", "--model", &f.model, "--index", &index, "--json", "-k", "32", question,
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    for r in v["results"].as_array().expect("results") {
+        let id = r["id"].as_str().unwrap_or("");
+        let lang = r["lang"].as_str().unwrap_or("");
+        assert!(
+            id.starts_with(&format!("{lang}-")),
+            "{id} detected as {lang}"
+        );
+    }
+}
+
+#[test]
+fn prior_is_written_from_tatoeba_and_refuses_bad_arguments() {
+    let Some(setup) = support::real_setup("prior") else {
+        return;
+    };
+    let dir = temp_dir("prior");
+    let out = dir.join("language-prior.bin");
+    let model = setup.model_dir.to_string_lossy().into_owned();
+    let data = setup.data_dir.join("tatoeba");
+    ok(xling(&[
+        "prior",
+        "--model",
+        &model,
+        "--data",
+        data.to_str().expect("utf-8 path"),
+        "--sentences",
+        "3",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+        "--cache",
+        dir.to_str().expect("utf-8 path"),
+    ]));
+    let prior = xling_core::index::LanguagePrior::from_bytes(&std::fs::read(&out).expect("read"))
+        .expect("a valid prior");
+    assert!(prior.languages().len() >= 100);
+    for code in ["en", "de", "zh", "sw", "ar"] {
+        let l = prior.get(code).unwrap_or_else(|| panic!("{code} missing"));
+        assert_eq!(l.sentences, 3);
+        let norm: f32 = l.passage_mean.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!(norm > 0.5 && norm <= 1.0 + 1e-4, "{code}: {norm}");
+    }
+    let bad = xling(&[
+        "prior",
+        "--model",
+        &model,
+        "--data",
+        "/nonexistent",
+        "--out",
+        out.to_str().expect("utf-8 path"),
+    ]);
+    assert!(failed(&bad).contains("cannot list"));
+}

@@ -7,15 +7,17 @@ use std::ops::Range;
 use serde::Serialize;
 
 use super::codec::{Reader, Writer};
+use super::debias::{correct, Correction, DebiasConfig};
 use super::dense::{DenseConfig, DenseIndex};
 use super::document::Document;
 use super::fusion::{fuse, Candidate, FusionConfig, SearchMode};
+use super::languages::{language_of, LanguagePrior, LanguageStats};
 use super::lexical::{Bm25Params, LexicalIndex};
 use super::snapshot::{Snapshot, SnapshotWriter};
 use crate::chunk::{chunk_text, ChunkConfig};
 use crate::encoder::WindowEncoder;
 use crate::error::{Error, Result};
-use crate::lang::{detect_script, Script};
+use crate::lang::{detect_language, detect_script, normalize_language, Script, UNDETERMINED};
 use crate::tokenize::{Prefix, Tokenizer};
 use crate::Embedder;
 
@@ -25,6 +27,19 @@ const DOCS: [u8; 4] = *b"DOCS";
 const PASSAGES: [u8; 4] = *b"PASS";
 const DENSE: [u8; 4] = *b"DENS";
 const LEXICAL: [u8; 4] = *b"LEXI";
+const LANGUAGES: [u8; 4] = *b"LANG";
+const PRIOR: [u8; 4] = *b"PRIO";
+
+/// Passages per language whose scores estimate that language's spread for a
+/// query (standardisation, `docs/languages.md`): enough for a stable
+/// variance (128 cost 1.7 points of X-Y mAP on XQuAD-R, 512 0.4), few
+/// enough to score in ~30 µs per language.
+const SPREAD_SAMPLE: usize = 512;
+
+/// Passages of a language weigh this much less than the pooled spread when
+/// its own is estimated: tiny groups (a few misdetected passages) would
+/// otherwise get wild scales.
+const SPREAD_PRIOR: f64 = 50.0;
 
 /// Passages embedded per encoder call while indexing (progress granularity).
 const EMBED_BATCH: usize = 64;
@@ -48,8 +63,50 @@ pub struct SearchOptions {
     pub fusion: FusionConfig,
     /// Find the best-matching sentence of each hit (costs a little per hit).
     pub highlight: bool,
-    /// Only documents whose `lang` is one of these (case-insensitive); all when empty.
-    pub languages: Vec<String>,
+    /// Which languages are ranked, and how.
+    pub languages: LanguageScope,
+    /// The correction that makes `LanguageScope::Any` language-agnostic.
+    pub debias: DebiasConfig,
+    /// The query's language (a code); detected from its text when `None`.
+    pub query_language: Option<String>,
+}
+
+/// The language switch of a search.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LanguageScope {
+    /// Rank by meaning whatever the language (the default).
+    #[default]
+    Any,
+    /// Passages in the query's language first, then the others.
+    Same,
+    /// Only passages in these languages (codes as [`normalize_language`] gives them).
+    Only(Vec<String>),
+}
+
+impl std::str::FromStr for LanguageScope {
+    type Err = Error;
+
+    /// `any`, `same`, or a comma-separated list of language codes.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "any" | "" => Ok(LanguageScope::Any),
+            "same" => Ok(LanguageScope::Same),
+            list => {
+                let mut codes = Vec::new();
+                for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+                    let code = normalize_language(item).ok_or_else(|| {
+                        Error::InvalidInput(format!(
+                            "{item:?} is not a language code (use any, same, or codes like en,de,zh)"
+                        ))
+                    })?;
+                    if !codes.contains(&code) {
+                        codes.push(code);
+                    }
+                }
+                Ok(LanguageScope::Only(codes))
+            }
+        }
+    }
 }
 
 impl Default for SearchOptions {
@@ -60,7 +117,9 @@ impl Default for SearchOptions {
             exact: false,
             fusion: FusionConfig::default(),
             highlight: true,
-            languages: Vec::new(),
+            languages: LanguageScope::Any,
+            debias: DebiasConfig::default(),
+            query_language: None,
         }
     }
 }
@@ -71,7 +130,8 @@ pub struct Hit {
     pub id: String,
     pub title: Option<String>,
     pub url: Option<String>,
-    /// The document's language if given, else the passage's detected script.
+    /// The passage's language: the document's if given, else detected
+    /// (`und` when it could not be).
     pub lang: String,
     pub score: f32,
     /// The passage's dense (cosine) score, when the dense side ran.
@@ -95,6 +155,10 @@ pub struct IndexStats {
     pub passage_slots: usize,
     pub graph_segments: Vec<usize>,
     pub exact_buffer: usize,
+    /// Live passages per language, most first.
+    pub languages: Vec<(String, u64)>,
+    /// Languages of the model's prior carried by the index (0: none).
+    pub prior_languages: usize,
 }
 
 /// What one `add_documents` call did.
@@ -127,6 +191,8 @@ struct PassageRecord {
     /// Sentence spans inside `span`, as byte ranges of the document text.
     sentences: Vec<Range<u32>>,
     script: Script,
+    /// Index into the [`LanguageStats`] table.
+    lang: u16,
 }
 
 /// A searchable collection of documents.
@@ -138,6 +204,20 @@ pub struct Index {
     passages: Vec<PassageRecord>,
     dense: DenseIndex,
     lexical: LexicalIndex,
+    languages: LanguageStats,
+    prior: Option<LanguagePrior>,
+    /// Per language, the live passages with the smallest [`sample_rank`]
+    /// (a deterministic sample; derived, not saved).
+    samples: Vec<Vec<u32>>,
+}
+
+/// A passage's place in the sample order: a fixed pseudo-random permutation
+/// of ids, so samples do not favour the first documents added.
+fn sample_rank(passage: u32) -> u64 {
+    let mut x = passage as u64 ^ 0x9e37_79b9_7f4a_7c15;
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 impl Index {
@@ -147,11 +227,31 @@ impl Index {
             fingerprint,
             dense: DenseIndex::new(dim, config.dense.clone()),
             lexical: LexicalIndex::new(config.bm25),
+            languages: LanguageStats::new(dim),
+            prior: None,
+            samples: Vec::new(),
             config,
             docs: Vec::new(),
             by_id: HashMap::new(),
             passages: Vec::new(),
         }
+    }
+
+    /// Gives the index the model's language prior (see [`LanguagePrior`]);
+    /// it is saved with the index. Refused if made for another model.
+    pub fn set_language_prior(&mut self, prior: LanguagePrior) -> Result<()> {
+        if prior.fingerprint() != self.fingerprint || prior.dim() != self.dense.dim() {
+            return Err(Error::ModelMismatch {
+                index: short_hex(&self.fingerprint),
+                model: format!("{} (language prior)", short_hex(&prior.fingerprint())),
+            });
+        }
+        self.prior = Some(prior);
+        Ok(())
+    }
+
+    pub fn language_prior(&self) -> Option<&LanguagePrior> {
+        self.prior.as_ref()
     }
 
     /// An empty index for `embedder`'s model.
@@ -179,6 +279,15 @@ impl Index {
             passage_slots: self.passages.len(),
             graph_segments,
             exact_buffer,
+            languages: {
+                let mut l: Vec<(String, u64)> = (0..self.languages.len() as u16)
+                    .filter(|id| self.languages.count(*id) > 0)
+                    .map(|id| (self.languages.code(id).to_owned(), self.languages.count(id)))
+                    .collect();
+                l.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+                l
+            },
+            prior_languages: self.prior.as_ref().map_or(0, |p| p.languages().len()),
         }
     }
 
@@ -297,6 +406,16 @@ impl Index {
         for text in &texts {
             terms.push(lexical_terms(tokenizer, text)?);
         }
+        let mut vector_at = 0;
+        let languages: Vec<Vec<String>> = docs
+            .iter()
+            .zip(&chunked)
+            .map(|(doc, chunks)| {
+                let doc_vectors = &vectors[vector_at..vector_at + chunks.len()];
+                vector_at += chunks.len();
+                passage_languages(doc, chunks, doc_vectors, self.prior.as_ref())
+            })
+            .collect();
 
         // Commit: nothing below can fail on valid state.
         let report = AddReport {
@@ -305,10 +424,10 @@ impl Index {
         };
         let mut vectors = vectors.into_iter();
         let mut terms = terms.into_iter();
-        for (doc, chunks) in docs.into_iter().zip(chunked) {
+        for ((doc, chunks), langs) in docs.into_iter().zip(chunked).zip(languages) {
             let doc_index = self.docs.len() as u32;
             let first = self.passages.len() as u32;
-            for chunk in chunks {
+            for (chunk, lang) in chunks.into_iter().zip(langs) {
                 let passage = self.passages.len() as u32;
                 let (Some(vector), Some(passage_terms)) = (vectors.next(), terms.next()) else {
                     return Err(Error::InvalidInput(
@@ -318,11 +437,17 @@ impl Index {
                 self.dense.add(passage, &vector)?;
                 self.lexical.add(passage, &passage_terms)?;
                 let script = detect_script(&doc.text[chunk.span.clone()]);
+                let lang = self.languages.intern(&lang);
+                if let Some(stored) = self.dense.vector(passage) {
+                    self.languages.add(lang, &stored);
+                }
+                self.sample_add(lang, passage);
                 self.passages.push(PassageRecord {
                     doc: doc_index,
                     span: to_u32(&chunk.span),
                     sentences: chunk.sentences.iter().map(to_u32).collect(),
                     script,
+                    lang,
                 });
             }
             let last = self.passages.len() as u32;
@@ -366,14 +491,54 @@ impl Index {
                 let text = embedding_text(&doc, &doc.text[span.start as usize..span.end as usize]);
                 let terms = lexical_terms(tokenizer, &text)?;
                 self.lexical.remove(passage, &terms)?;
-                self.dense.remove(passage);
+                if let Some(stored) = self.dense.vector(passage) {
+                    if self.dense.remove(passage) {
+                        let lang = self.passages[passage as usize].lang;
+                        self.languages.remove(lang, &stored);
+                    }
+                }
             }
             // Keep the id in the record (snapshots show what was deleted) but drop the text.
             self.docs[doc_index as usize].doc.text = String::new();
             deleted += 1;
         }
+        if deleted > 0 {
+            self.rebuild_samples();
+        }
         self.dense.maintain()?;
         Ok(deleted)
+    }
+
+    /// Offers a new passage to its language's sample.
+    fn sample_add(&mut self, lang: u16, passage: u32) {
+        let lang = lang as usize;
+        if self.samples.len() <= lang {
+            self.samples.resize(lang + 1, Vec::new());
+        }
+        let sample = &mut self.samples[lang];
+        if sample.len() < SPREAD_SAMPLE {
+            sample.push(passage);
+            return;
+        }
+        if let Some((at, worst)) = sample
+            .iter()
+            .enumerate()
+            .max_by_key(|(_, p)| sample_rank(**p))
+        {
+            if sample_rank(passage) < sample_rank(*worst) {
+                sample[at] = passage;
+            }
+        }
+    }
+
+    /// Samples from scratch over the live passages (after deletes, on load).
+    fn rebuild_samples(&mut self) {
+        self.samples = vec![Vec::new(); self.languages.len()];
+        for p in 0..self.passages.len() as u32 {
+            if self.dense.is_live(p) {
+                self.sample_add(self.passages[p as usize].lang, p);
+            }
+        }
     }
 
     /// Searches with a query text.
@@ -418,25 +583,134 @@ impl Index {
         if options.k == 0 || self.is_empty() {
             return Ok(Vec::new());
         }
+        let query_language = match &options.query_language {
+            Some(code) => normalize_language(code).ok_or_else(|| {
+                Error::InvalidInput(format!("query language {code:?} is not a language code"))
+            })?,
+            None => detect_language(query).code.to_owned(),
+        };
+        if options.languages == LanguageScope::Same {
+            // Passages in the query's language first, then the rest.
+            let only = SearchOptions {
+                languages: LanguageScope::Only(vec![query_language.clone()]),
+                query_language: Some(query_language.clone()),
+                ..options.clone()
+            };
+            let mut hits = self.search_checked(tokenizer, query, vector, &only)?;
+            if hits.len() < options.k {
+                let any = SearchOptions {
+                    languages: LanguageScope::Any,
+                    query_language: Some(query_language),
+                    k: options.k + hits.len(),
+                    ..options.clone()
+                };
+                let seen: HashSet<String> = hits.iter().map(|h| h.id.clone()).collect();
+                let rest = self.search_checked(tokenizer, query, vector, &any)?;
+                hits.extend(rest.into_iter().filter(|h| !seen.contains(&h.id)));
+                hits.truncate(options.k);
+            }
+            return Ok(hits);
+        }
         // Documents may have several passages: fetch enough passages to fill k documents.
         let depth = (options.k * 3).max(100);
-        let wanted: Vec<String> = options.languages.iter().map(|l| l.to_lowercase()).collect();
+        let wanted: Option<Vec<u16>> = match &options.languages {
+            LanguageScope::Only(codes) => Some(
+                codes
+                    .iter()
+                    .filter_map(|c| normalize_language(c))
+                    .filter_map(|c| self.languages.lookup(&c))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        if wanted.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(Vec::new());
+        }
         let allowed = |p: u32| {
-            wanted.is_empty()
-                || self.docs[self.passages[p as usize].doc as usize]
-                    .doc
-                    .lang
-                    .as_deref()
-                    .is_some_and(|l| wanted.iter().any(|w| w.eq_ignore_ascii_case(l)))
+            wanted
+                .as_ref()
+                .is_none_or(|w| w.contains(&self.passages[p as usize].lang))
         };
         let live = |p: u32| self.dense.is_live(p) && allowed(p);
         // A graph explores a fixed neighbourhood: with a selective filter most
         // of it is filtered out, so filtered searches are exact.
-        let exact = options.exact || !wanted.is_empty();
+        let exact = options.exact || wanted.is_some();
         let query_terms = lexical_terms(tokenizer, query)?;
+        let correction = match options.mode {
+            SearchMode::Lexical => Correction::none(vector, 0),
+            _ => correct(
+                vector,
+                &query_language,
+                &self.languages,
+                self.prior.as_ref(),
+                &options.debias,
+            ),
+        };
+        let renormalize = options.debias.enabled && options.debias.renormalize;
+        let inverse_norm = |p: u32| -> f32 {
+            let lang = self.passages[p as usize].lang as usize;
+            match correction.means.get(lang) {
+                Some(Some(mean)) if renormalize => {
+                    let n2 = 1.0 - 2.0 * self.dense.score(mean, p) + correction.mean_norms[lang];
+                    1.0 / n2.max(1e-4).sqrt()
+                }
+                _ => 1.0,
+            }
+        };
+        let centred = |p: u32, s: f32| {
+            (s + correction.offset(self.passages[p as usize].lang)) * inverse_norm(p)
+        };
+        // Per-language spread of the centred scores for this query, from
+        // each language's sample, shrunk towards the pooled spread.
+        let spread: Vec<f32> = if options.debias.enabled && options.debias.standardize {
+            let moments: Vec<(f64, f64, usize)> = self
+                .samples
+                .iter()
+                .map(|sample| {
+                    sample
+                        .iter()
+                        .filter(|p| allowed(**p))
+                        .fold((0.0, 0.0, 0), |m, p| {
+                            let s = centred(*p, self.dense.score(&correction.query, *p)) as f64;
+                            (m.0 + s, m.1 + s * s, m.2 + 1)
+                        })
+                })
+                .collect();
+            let variance = |(s, s2, n): (f64, f64, usize)| {
+                let n = n.max(1) as f64;
+                (s2 / n - (s / n) * (s / n)).max(0.0)
+            };
+            let all = moments
+                .iter()
+                .fold((0.0, 0.0, 0), |a, m| (a.0 + m.0, a.1 + m.1, a.2 + m.2));
+            let pooled = variance(all).max(1e-8);
+            moments
+                .iter()
+                .map(|m| {
+                    let n = m.2 as f64;
+                    let v = (n * variance(*m) + SPREAD_PRIOR * pooled) / (n + SPREAD_PRIOR);
+                    (1.0 / v.max(1e-8).sqrt()) as f32
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let scale = |p: u32| {
+            spread
+                .get(self.passages[p as usize].lang as usize)
+                .copied()
+                .unwrap_or(1.0)
+        };
+        let adjust = |p: u32, s: f32| centred(p, s) * scale(p);
+        // The graph walk skips the renormalisation (a second dot product per
+        // visited passage); candidates are re-scored with `adjust`.
+        let walk =
+            |p: u32, s: f32| (s + correction.offset(self.passages[p as usize].lang)) * scale(p);
         let dense = match options.mode {
             SearchMode::Lexical => Vec::new(),
-            _ => self.dense.search(vector, depth, exact, live)?,
+            _ => self
+                .dense
+                .search_adjusted(&correction.query, depth, exact, live, walk, adjust)?,
         };
         let lexical = match options.mode {
             SearchMode::Dense => Vec::new(),
@@ -456,14 +730,23 @@ impl Index {
                 for (p, _) in dense.iter().chain(&lexical) {
                     candidates.entry(*p).or_insert_with(|| Candidate {
                         passage: *p,
-                        dense: self.dense.score(vector, *p),
+                        dense: adjust(*p, self.dense.score(&correction.query, *p)),
                         lexical: self.lexical.score(&query_terms, *p),
                     });
                 }
                 let mut list: Vec<Candidate> = candidates.values().copied().collect();
                 list.sort_unstable_by_key(|c| c.passage);
+                // Same language when both are known, else the same script.
                 let query_script = detect_script(query);
-                let same = |p: u32| self.passages[p as usize].script == query_script;
+                let same = |p: u32| {
+                    let record = &self.passages[p as usize];
+                    let passage_language = self.languages.code(record.lang);
+                    if query_language != UNDETERMINED && passage_language != UNDETERMINED {
+                        passage_language == query_language
+                    } else {
+                        record.script == query_script
+                    }
+                };
                 fuse(&list, &options.fusion, same)
                     .into_iter()
                     .filter_map(|(p, s)| {
@@ -523,10 +806,7 @@ impl Index {
             id: doc.id.clone(),
             title: doc.title.clone(),
             url: doc.url.clone(),
-            lang: doc
-                .lang
-                .clone()
-                .unwrap_or_else(|| record.script.name().to_string()),
+            lang: self.languages.code(record.lang).to_owned(),
             score,
             dense,
             lexical,
@@ -602,6 +882,7 @@ impl Index {
         for p in &self.passages {
             passages.u32(p.doc);
             passages.u8(p.script as u8);
+            passages.u32(p.lang as u32);
             passages.u32(p.span.start);
             passages.u32(p.span.end);
             let flat: Vec<u32> = p.sentences.iter().flat_map(|s| [s.start, s.end]).collect();
@@ -615,6 +896,14 @@ impl Index {
         let mut lexical = Writer::new();
         self.lexical.write(&mut lexical);
         snapshot.section(LEXICAL, lexical.into_bytes())?;
+        let mut languages = Writer::new();
+        self.languages.write(&mut languages);
+        snapshot.section(LANGUAGES, languages.into_bytes())?;
+        if let Some(prior) = &self.prior {
+            let mut w = Writer::new();
+            prior.write(&mut w);
+            snapshot.section(PRIOR, w.into_bytes())?;
+        }
         Ok(snapshot.finish())
     }
 
@@ -641,6 +930,23 @@ impl Index {
         let lexical = LexicalIndex::read(&mut r)?;
         r.finish()?;
         let passage_count = dense.len();
+        let mut r = Reader::new(snapshot.section(LANGUAGES)?, "language statistics");
+        let languages = LanguageStats::read(&mut r, dense.dim())?;
+        r.finish()?;
+        let prior = match snapshot.get(PRIOR) {
+            Some(bytes) => {
+                let mut r = Reader::new(bytes, "language prior");
+                let prior = LanguagePrior::read(&mut r)?;
+                r.finish()?;
+                if prior.fingerprint() != snapshot.fingerprint || prior.dim() != dense.dim() {
+                    return Err(Error::InvalidIndex(
+                        "the language prior in the index is for another model".into(),
+                    ));
+                }
+                Some(prior)
+            }
+            None => None,
+        };
 
         let mut r = Reader::new(snapshot.section(DOCS)?, "documents");
         let n = r.count(1)?;
@@ -683,7 +989,7 @@ impl Index {
         }
 
         let mut r = Reader::new(snapshot.section(PASSAGES)?, "passages");
-        let n = r.count(13)?;
+        let n = r.count(17)?;
         if n != passage_count {
             return Err(r.error("passage table and dense index disagree"));
         }
@@ -691,6 +997,7 @@ impl Index {
         for i in 0..n {
             let doc = r.u32_below(docs.len())?;
             let script = Script::from_u8(r.u8()?).ok_or_else(|| r.error("bad script code"))?;
+            let lang = r.u32_below(languages.len())? as u16;
             let span = r.u32()?..r.u32()?;
             let flat = r.u32s()?;
             let record = &docs[doc as usize];
@@ -717,6 +1024,7 @@ impl Index {
                 span,
                 sentences,
                 script,
+                lang,
             });
         }
         r.finish()?;
@@ -734,6 +1042,13 @@ impl Index {
             passages,
             dense,
             lexical,
+            languages,
+            prior,
+            samples: Vec::new(),
+        })
+        .map(|mut index: Self| {
+            index.rebuild_samples();
+            index
         })
     }
 
@@ -743,6 +1058,40 @@ impl Index {
         snapshot.check_model(&tokenizer.model_fingerprint())?;
         Self::from_bytes(bytes)
     }
+}
+
+/// Each passage's language: the document's when given, else from the
+/// passage's text and embedding ([`language_of`]), else from the start of
+/// the document's text, else `und`.
+fn passage_languages(
+    doc: &Document,
+    chunks: &[crate::chunk::Chunk],
+    vectors: &[Vec<f32>],
+    prior: Option<&LanguagePrior>,
+) -> Vec<String> {
+    if let Some(code) = doc.lang.as_deref().and_then(normalize_language) {
+        return vec![code; chunks.len()];
+    }
+    let mut whole: Option<&'static str> = None;
+    chunks
+        .iter()
+        .zip(vectors)
+        .map(|(chunk, vector)| {
+            let found = language_of(&doc.text[chunk.span.clone()], vector, prior);
+            if found != UNDETERMINED {
+                return found;
+            }
+            whole
+                .get_or_insert_with(|| {
+                    let mut end = doc.text.len().min(4096);
+                    while !doc.text.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    detect_language(&doc.text[..end]).code
+                })
+                .to_string()
+        })
+        .collect()
 }
 
 /// The text embedded for a passage: e5 was trained on "title text".

@@ -368,6 +368,22 @@ impl DenseIndex {
         exact: bool,
         keep: impl Fn(u32) -> bool,
     ) -> Result<Vec<(u32, f32)>> {
+        self.search_adjusted(query, k, exact, keep, |_, s| s, |_, s| s)
+    }
+
+    /// Like [`DenseIndex::search`], ranking by `adjust(passage, query · passage)`
+    /// (the per-language correction of `docs/languages.md`). The graph walk
+    /// follows `walk`, a cheaper approximation of `adjust`, so it looks
+    /// where the adjusted ranking's best passages are.
+    pub fn search_adjusted(
+        &self,
+        query: &[f32],
+        k: usize,
+        exact: bool,
+        keep: impl Fn(u32) -> bool,
+        walk: impl Fn(u32, f32) -> f32,
+        adjust: impl Fn(u32, f32) -> f32,
+    ) -> Result<Vec<(u32, f32)>> {
         if query.len() != self.dim {
             return Err(Error::InvalidInput(format!(
                 "query vector of {} dimensions, the index holds {}",
@@ -385,11 +401,14 @@ impl DenseIndex {
         } else {
             // The walk compares int8 with int8 (the cheapest kernel); the
             // candidates are re-scored with the f32 query below.
+            let quantized = QuantizedVector::quantize(query);
             let scorer = Int8Scorer {
-                query: QuantizedVector::quantize(query).codes,
+                query_scale: quantized.scale,
+                query: quantized.codes,
                 codes: &self.codes,
                 scales: &self.scales,
                 dim: self.dim,
+                adjust: &walk,
             };
             let mut out: Vec<u32> = self.buffer.iter().copied().filter(|p| accept(*p)).collect();
             for segment in &self.segments {
@@ -406,7 +425,7 @@ impl DenseIndex {
         };
         let mut scored: Vec<(u32, f32)> = candidates
             .into_iter()
-            .map(|p| (p, self.score(query, p)))
+            .map(|p| (p, adjust(p, self.score(query, p))))
             .collect();
         top_k(&mut scored, k);
         Ok(scored)
@@ -526,19 +545,25 @@ impl DenseIndex {
     }
 }
 
-/// Scores passages for a graph walk: int8 query · int8 codes × the code's
-/// scale (the query's scale is common to all and left out).
-struct Int8Scorer<'a> {
+/// Scores passages for a graph walk: int8 query · int8 codes × both
+/// scales (the cheapest kernel), then the caller's adjustment.
+struct Int8Scorer<'a, F> {
     query: Vec<i8>,
+    query_scale: f32,
     codes: &'a [i8],
     scales: &'a [f32],
     dim: usize,
+    adjust: &'a F,
 }
 
-impl Scorer for Int8Scorer<'_> {
+impl<F: Fn(u32, f32) -> f32> Scorer for Int8Scorer<'_, F> {
     fn similarity(&self, passage: u32) -> f32 {
         let at = passage as usize * self.dim;
-        dot_i8(&self.query, &self.codes[at..at + self.dim]) as f32 * self.scales[passage as usize]
+        let dot = dot_i8(&self.query, &self.codes[at..at + self.dim]) as f32;
+        (self.adjust)(
+            passage,
+            dot * self.query_scale * self.scales[passage as usize],
+        )
     }
 
     fn prefetch(&self, passage: u32) {

@@ -21,8 +21,9 @@ pub struct Document {
     pub title: Option<String>,
     #[serde(default)]
     pub url: Option<String>,
-    /// BCP 47 language tag if known ("en", "pt-BR"); informational only, the
-    /// model is multilingual.
+    /// BCP 47 or ISO 639 language tag if known ("en", "pt-BR", "deu"); it
+    /// groups the document's passages for language-agnostic ranking and the
+    /// language switch. Detected from the text when absent.
     #[serde(default)]
     pub lang: Option<String>,
 }
@@ -43,6 +44,15 @@ impl Document {
                 short(&self.id),
                 self.id.len()
             )));
+        }
+        if let Some(lang) = self.lang.as_deref() {
+            if crate::lang::normalize_language(lang).is_none() {
+                return Err(Error::Document(format!(
+                    "{:?}: lang {:?} is not a language tag (use codes like \"en\", \"pt-BR\", \"deu\", or leave it out)",
+                    self.id,
+                    short(lang)
+                )));
+            }
         }
         if self.text.len() > MAX_TEXT_BYTES {
             return Err(Error::Document(format!(
@@ -99,6 +109,11 @@ mod tests {
             r => panic!("expected Document error, got {r:?}"),
         }
         assert!(doc("x", &big[1..]).validate().is_ok());
+        let mut bad_lang = doc("l", "t");
+        bad_lang.lang = Some("English".into());
+        assert!(matches!(bad_lang.validate(), Err(Error::Document(m)) if m.contains("English")));
+        bad_lang.lang = Some("pt-BR".into());
+        assert!(bad_lang.validate().is_ok());
     }
 
     #[test]

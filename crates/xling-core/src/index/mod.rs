@@ -3,16 +3,20 @@
 
 pub mod codec;
 mod collection;
+pub mod debias;
 pub mod dense;
 pub mod document;
 pub mod fusion;
 pub mod graph;
+pub mod languages;
 pub mod lexical;
 pub mod snapshot;
 pub mod vector;
 
 pub use collection::{
-    lexical_terms, AddReport, Hit, Index, IndexConfig, IndexStats, SearchOptions,
+    lexical_terms, AddReport, Hit, Index, IndexConfig, IndexStats, LanguageScope, SearchOptions,
 };
+pub use debias::{DebiasConfig, QueryMean};
 pub use document::Document;
 pub use fusion::{Centering, FusionConfig, FusionKind, SearchMode};
+pub use languages::{language_of, LanguagePrior, LanguageStats, PriorLanguage, PRIOR_FILE};

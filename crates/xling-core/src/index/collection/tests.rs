@@ -231,3 +231,177 @@ fn bad_queries_are_errors() -> Result<()> {
         .is_empty());
     Ok(())
 }
+
+fn in_language(id: &str, text: &str, lang: &str) -> Document {
+    Document {
+        lang: Some(lang.into()),
+        ..doc(id, text)
+    }
+}
+
+fn multilingual() -> Result<(Embedder, Index)> {
+    let embedder = tiny_embedder(5);
+    let mut index = Index::for_model(&embedder, IndexConfig::default());
+    index.add_documents(
+        &embedder,
+        vec![
+            in_language("en1", "hello world. the cab is here.", "en"),
+            in_language("en2", "a bad bear ate the bread.", "eng"),
+            in_language("de1", "hallo welt. das taxi ist da.", "de-AT"),
+            in_language("de2", "ein böser bär aß das brot.", "deu"),
+            in_language("fr1", "bonjour le monde.", "fr"),
+        ],
+        |_, _| {},
+    )?;
+    Ok((embedder, index))
+}
+
+#[test]
+fn language_statistics_follow_adds_and_deletes_exactly() -> Result<()> {
+    let (embedder, mut index) = multilingual()?;
+    let counts = |index: &Index| index.stats().languages;
+    assert_eq!(
+        counts(&index),
+        vec![("de".into(), 2), ("en".into(), 2), ("fr".into(), 1)]
+    );
+    let before = index.languages.clone();
+    index.add_documents(
+        &embedder,
+        vec![in_language("de3", "noch ein satz.", "de")],
+        |_, _| {},
+    )?;
+    index.delete(embedder.tokenizer(), &["de3"])?;
+    assert_eq!(
+        index.languages, before,
+        "a delete undoes an add bit for bit"
+    );
+    index.delete(embedder.tokenizer(), &["fr1"])?;
+    assert_eq!(counts(&index), vec![("de".into(), 2), ("en".into(), 2)]);
+    // Samples only hold live passages.
+    assert!(index
+        .samples
+        .iter()
+        .flatten()
+        .all(|p| index.dense.is_live(*p)));
+    // Snapshots keep the statistics and passage languages.
+    let loaded = Index::from_bytes(&index.to_bytes()?)?;
+    assert_eq!(loaded.languages, index.languages);
+    assert_eq!(loaded.samples, index.samples);
+    Ok(())
+}
+
+#[test]
+fn the_language_switch_restricts_or_orders_results() -> Result<()> {
+    let (embedder, index) = multilingual()?;
+    for mode in [SearchMode::Dense, SearchMode::Hybrid, SearchMode::Lexical] {
+        let only: LanguageScope = "de, fr".parse()?;
+        let hits = index.search(
+            &embedder,
+            "hello",
+            &SearchOptions {
+                languages: only,
+                ..options(mode)
+            },
+        )?;
+        assert!(
+            hits.iter().all(|h| h.lang == "de" || h.lang == "fr"),
+            "{mode}: {hits:?}"
+        );
+    }
+    let same = index.search(
+        &embedder,
+        "hallo",
+        &SearchOptions {
+            languages: LanguageScope::Same,
+            query_language: Some("de".into()),
+            ..options(SearchMode::Dense)
+        },
+    )?;
+    let langs: Vec<&str> = same.iter().map(|h| h.lang.as_str()).collect();
+    assert_eq!(langs.len(), 5);
+    assert_eq!(&langs[..2], ["de", "de"], "{langs:?}");
+    let unknown: LanguageScope = "sw".parse()?;
+    assert!(index
+        .search(
+            &embedder,
+            "hello",
+            &SearchOptions {
+                languages: unknown,
+                ..options(SearchMode::Hybrid)
+            }
+        )?
+        .is_empty());
+    assert!("english".parse::<LanguageScope>().is_err());
+    assert!(index
+        .search(
+            &embedder,
+            "hello",
+            &SearchOptions {
+                query_language: Some("not a code".into()),
+                ..options(SearchMode::Dense)
+            }
+        )
+        .is_err());
+    Ok(())
+}
+
+#[test]
+fn debiasing_never_reorders_passages_within_one_language() -> Result<()> {
+    // One language, renormalisation off: the correction is a constant shift
+    // and scale, so the ranking equals the plain one.
+    let embedder = tiny_embedder(7);
+    let mut index = Index::for_model(&embedder, IndexConfig::default());
+    let docs: Vec<Document> = corpus()
+        .into_iter()
+        .map(|d| Document {
+            lang: Some("en".into()),
+            ..d
+        })
+        .collect();
+    index.add_documents(&embedder, docs, |_, _| {})?;
+    let plain = SearchOptions {
+        debias: DebiasConfig {
+            enabled: false,
+            ..DebiasConfig::default()
+        },
+        ..options(SearchMode::Dense)
+    };
+    let shifted = SearchOptions {
+        debias: DebiasConfig {
+            query_shift: 0.0,
+            renormalize: false,
+            ..DebiasConfig::default()
+        },
+        ..options(SearchMode::Dense)
+    };
+    for q in ["hello", "bread bear", "zebra quiz"] {
+        let a = index.search(&embedder, q, &plain)?;
+        let b = index.search(&embedder, q, &shifted)?;
+        assert_eq!(ids(&a), ids(&b), "{q}");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_prior_for_another_model_is_refused() -> Result<()> {
+    use crate::index::languages::PriorLanguage;
+    let (_, mut index) = built()?;
+    let lang = |dim| PriorLanguage {
+        code: "en".into(),
+        sentences: 1,
+        passage_mean: vec![0.0; dim],
+        query_mean: vec![0.0; dim],
+    };
+    let dim = index.dense.dim();
+    let foreign = LanguagePrior::new([9; 32], dim, vec![lang(dim)])?;
+    assert!(matches!(
+        index.set_language_prior(foreign),
+        Err(Error::ModelMismatch { .. })
+    ));
+    let own = LanguagePrior::new(index.model_fingerprint(), dim, vec![lang(dim)])?;
+    index.set_language_prior(own.clone())?;
+    let loaded = Index::from_bytes(&index.to_bytes()?)?;
+    assert_eq!(loaded.language_prior(), Some(&own));
+    assert_eq!(loaded.stats().prior_languages, 1);
+    Ok(())
+}

@@ -1,0 +1,476 @@
+//! Per-language statistics of a collection, and the model's language prior.
+//!
+//! multilingual-e5 puts a large language-specific component into every
+//! vector, so in a mixed-language collection a passage in the query's
+//! language outranks the right answer in another language. The correction
+//! (see `docs/languages.md`) needs each language's mean passage vector: the
+//! index keeps the sum and count per language exactly (integer sums of the
+//! stored int8 vectors, so a delete undoes an add bit for bit), and the
+//! model ships a prior mean per language, estimated on Tatoeba sentences,
+//! that stands in for languages with few passages in a collection.
+
+use std::path::Path;
+
+use super::codec::{Reader, Writer};
+use super::vector::QuantizedVector;
+use crate::error::{Error, Result};
+
+/// Fixed-point unit of the sums: components are at most 1 in magnitude, so
+/// 2^30 per vector leaves room for 2^33 vectors in an i64.
+const FIXED_ONE: f64 = (1u64 << 30) as f64;
+
+/// Sums and counts of the stored passage vectors, per language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LanguageStats {
+    dim: usize,
+    /// Language codes; a passage refers to its language by index here.
+    codes: Vec<String>,
+    counts: Vec<u64>,
+    /// `dim` fixed-point sums per language.
+    sums: Vec<i64>,
+}
+
+impl LanguageStats {
+    pub fn new(dim: usize) -> Self {
+        Self {
+            dim,
+            codes: Vec::new(),
+            counts: Vec::new(),
+            sums: Vec::new(),
+        }
+    }
+
+    /// The index of language `code`, added if new.
+    pub fn intern(&mut self, code: &str) -> u16 {
+        if let Some(id) = self.lookup(code) {
+            return id;
+        }
+        self.codes.push(code.to_owned());
+        self.counts.push(0);
+        self.sums.extend(std::iter::repeat_n(0, self.dim));
+        (self.codes.len() - 1) as u16
+    }
+
+    pub fn lookup(&self, code: &str) -> Option<u16> {
+        self.codes.iter().position(|c| c == code).map(|i| i as u16)
+    }
+
+    pub fn code(&self, id: u16) -> &str {
+        self.codes.get(id as usize).map_or("und", String::as_str)
+    }
+
+    /// Languages known to the collection (some may have no live passage left).
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    /// Live passages of language `id`.
+    pub fn count(&self, id: u16) -> u64 {
+        self.counts.get(id as usize).copied().unwrap_or(0)
+    }
+
+    pub fn add(&mut self, id: u16, vector: &QuantizedVector) {
+        self.update(id, vector, 1);
+    }
+
+    pub fn remove(&mut self, id: u16, vector: &QuantizedVector) {
+        self.update(id, vector, -1);
+    }
+
+    fn update(&mut self, id: u16, vector: &QuantizedVector, sign: i64) {
+        let i = id as usize;
+        if i >= self.codes.len() || vector.codes.len() != self.dim {
+            return;
+        }
+        self.counts[i] = self.counts[i].saturating_add_signed(sign);
+        let scale = vector.scale as f64 * FIXED_ONE;
+        let sums = &mut self.sums[i * self.dim..(i + 1) * self.dim];
+        for (sum, code) in sums.iter_mut().zip(&vector.codes) {
+            *sum += sign * (*code as f64 * scale).round() as i64;
+        }
+    }
+
+    /// The sum of language `id`'s vectors, as f64.
+    pub fn sum(&self, id: u16) -> Option<Vec<f64>> {
+        let i = id as usize;
+        (i < self.codes.len()).then(|| {
+            self.sums[i * self.dim..(i + 1) * self.dim]
+                .iter()
+                .map(|s| *s as f64 / FIXED_ONE)
+                .collect()
+        })
+    }
+
+    pub fn write(&self, w: &mut Writer) {
+        w.len_u64(self.dim);
+        w.len_u64(self.codes.len());
+        for (i, code) in self.codes.iter().enumerate() {
+            w.str(code);
+            w.u64(self.counts[i]);
+            for s in &self.sums[i * self.dim..(i + 1) * self.dim] {
+                w.u64(*s as u64);
+            }
+        }
+    }
+
+    pub fn read(r: &mut Reader, dim: usize) -> Result<Self> {
+        let stored_dim = r.u64()? as usize;
+        if stored_dim != dim {
+            return Err(r.error(format!(
+                "language statistics of {stored_dim} dimensions, vectors of {dim}"
+            )));
+        }
+        let n = r.count(8 + 8 + 8 * dim)?;
+        if n > u16::MAX as usize {
+            return Err(r.error(format!("{n} languages")));
+        }
+        let mut stats = Self::new(dim);
+        for _ in 0..n {
+            let code = r.str()?.to_owned();
+            if stats.lookup(&code).is_some() {
+                return Err(r.error(format!("language {code:?} listed twice")));
+            }
+            stats.codes.push(code);
+            stats.counts.push(r.u64()?);
+            for _ in 0..dim {
+                stats.sums.push(r.u64()? as i64);
+            }
+        }
+        Ok(stats)
+    }
+}
+
+/// Text-detector confidence from which character statistics are trusted
+/// over the embedding (chosen with `xling eval langid`).
+pub const TEXT_SURE: f32 = 0.5;
+
+/// The language of a passage from its text and its embedding: the text
+/// detector when it is sure (or the script names the language), else the
+/// prior language whose mean is nearest to the embedding, else whatever the
+/// text detector guessed (possibly `und`).
+pub fn language_of(text: &str, vector: &[f32], prior: Option<&LanguagePrior>) -> String {
+    let by_text = crate::lang::detect_language(text);
+    if by_text.confidence >= TEXT_SURE {
+        return by_text.code.to_owned();
+    }
+    match prior.and_then(|p| p.nearest(vector)) {
+        Some((code, _)) => code.to_owned(),
+        None => by_text.code.to_owned(),
+    }
+}
+
+/// Mean passage and query vectors per language, estimated by `xling prior`
+/// on data other than the evaluation sets, for one model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LanguagePrior {
+    fingerprint: [u8; 32],
+    dim: usize,
+    languages: Vec<PriorLanguage>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriorLanguage {
+    pub code: String,
+    /// Sentences the means were estimated on.
+    pub sentences: u64,
+    /// Mean of `passage: ` embeddings.
+    pub passage_mean: Vec<f32>,
+    /// Mean of `query: ` embeddings.
+    pub query_mean: Vec<f32>,
+}
+
+/// File name of the prior inside a model directory.
+pub const PRIOR_FILE: &str = "language-prior.bin";
+const PRIOR_MAGIC: [u8; 8] = *b"XLINGLPR";
+const PRIOR_VERSION: u32 = 1;
+
+impl LanguagePrior {
+    pub fn new(
+        fingerprint: [u8; 32],
+        dim: usize,
+        mut languages: Vec<PriorLanguage>,
+    ) -> Result<Self> {
+        languages.sort_by(|a, b| a.code.cmp(&b.code));
+        if languages.windows(2).any(|w| w[0].code == w[1].code) {
+            return Err(Error::InvalidInput(
+                "a language appears twice in the prior".into(),
+            ));
+        }
+        if languages
+            .iter()
+            .any(|l| l.passage_mean.len() != dim || l.query_mean.len() != dim)
+        {
+            return Err(Error::InvalidInput(
+                "prior means of the wrong dimension".into(),
+            ));
+        }
+        Ok(Self {
+            fingerprint,
+            dim,
+            languages,
+        })
+    }
+
+    pub fn fingerprint(&self) -> [u8; 32] {
+        self.fingerprint
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn languages(&self) -> &[PriorLanguage] {
+        &self.languages
+    }
+
+    pub fn get(&self, code: &str) -> Option<&PriorLanguage> {
+        self.languages
+            .binary_search_by(|l| l.code.as_str().cmp(code))
+            .ok()
+            .map(|i| &self.languages[i])
+    }
+
+    /// The language whose mean passage vector is nearest to `vector` (a
+    /// passage embedding), and the gap in squared distance to the runner-up
+    /// (how clear the choice is). The model's language component is strong
+    /// enough for this to identify the language of short texts, where
+    /// character statistics fail.
+    pub fn nearest(&self, vector: &[f32]) -> Option<(&str, f32)> {
+        let mut best: Option<(usize, f32)> = None;
+        let mut second = f32::INFINITY;
+        for (i, l) in self.languages.iter().enumerate() {
+            let d: f32 = l
+                .passage_mean
+                .iter()
+                .zip(vector)
+                .map(|(m, v)| (m - v) * (m - v))
+                .sum();
+            match best {
+                Some((_, b)) if d >= b => second = second.min(d),
+                _ => {
+                    if let Some((_, b)) = best {
+                        second = second.min(b);
+                    }
+                    best = Some((i, d));
+                }
+            }
+        }
+        best.map(|(i, d)| (self.languages[i].code.as_str(), second - d))
+    }
+
+    /// Bytes of the prior: magic, version, fingerprint, the languages, and a
+    /// CRC-32 of all of it.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new();
+        w.raw(&PRIOR_MAGIC);
+        w.u32(PRIOR_VERSION);
+        w.raw(&self.fingerprint);
+        self.write_body(&mut w);
+        let mut bytes = w.into_bytes();
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        bytes
+    }
+
+    fn write_body(&self, w: &mut Writer) {
+        w.len_u64(self.dim);
+        w.len_u64(self.languages.len());
+        for l in &self.languages {
+            w.str(&l.code);
+            w.u64(l.sentences);
+            w.f32s(&l.passage_mean);
+            w.f32s(&l.query_mean);
+        }
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let bad = |msg: String| Error::InvalidIndex(format!("language prior: {msg}"));
+        if bytes.len() < PRIOR_MAGIC.len() + 4 + 32 + 4 || bytes[..8] != PRIOR_MAGIC {
+            return Err(bad(
+                "not a language prior file (wrong magic or too short)".into()
+            ));
+        }
+        let (body, crc) = bytes.split_at(bytes.len() - 4);
+        if crc32fast::hash(body).to_le_bytes() != crc {
+            return Err(bad("checksum mismatch: the file is damaged".into()));
+        }
+        let mut r = Reader::new(&body[8..], "language prior");
+        let version = r.u32()?;
+        if version != PRIOR_VERSION {
+            return Err(bad(format!(
+                "format version {version}, this xling reads {PRIOR_VERSION}: run `xling prior` again"
+            )));
+        }
+        let mut fingerprint = [0u8; 32];
+        fingerprint.copy_from_slice(r.take(32)?);
+        let prior = Self::read_body(&mut r, fingerprint)?;
+        r.finish()?;
+        Ok(prior)
+    }
+
+    fn read_body(r: &mut Reader, fingerprint: [u8; 32]) -> Result<Self> {
+        let dim = r.u64()? as usize;
+        if dim == 0 || dim > 65_536 {
+            return Err(r.error(format!("implausible dimension {dim}")));
+        }
+        let n = r.count(8 + 8 + 16 + 8 * dim)?;
+        let mut languages = Vec::with_capacity(n);
+        for _ in 0..n {
+            let code = r.str()?.to_owned();
+            let sentences = r.u64()?;
+            let passage_mean = r.f32s()?;
+            let query_mean = r.f32s()?;
+            if passage_mean
+                .iter()
+                .chain(&query_mean)
+                .any(|x| !x.is_finite())
+            {
+                return Err(r.error(format!("non-finite mean for {code:?}")));
+            }
+            languages.push(PriorLanguage {
+                code,
+                sentences,
+                passage_mean,
+                query_mean,
+            });
+        }
+        Self::new(fingerprint, dim, languages).map_err(|e| r.error(e))
+    }
+
+    /// Reads `language-prior.bin` from a model directory; `None` if absent.
+    pub fn read_model_dir(dir: &Path) -> Result<Option<Self>> {
+        let path = dir.join(PRIOR_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => Self::from_bytes(&bytes).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(format!("cannot read {}", path.display()), e)),
+        }
+    }
+
+    /// Section bytes inside an index snapshot (the prior travels with the
+    /// index, so a static site's index needs nothing else).
+    pub fn write(&self, w: &mut Writer) {
+        w.raw(&self.fingerprint);
+        self.write_body(w);
+    }
+
+    pub fn read(r: &mut Reader) -> Result<Self> {
+        let mut fingerprint = [0u8; 32];
+        fingerprint.copy_from_slice(r.take(32)?);
+        Self::read_body(r, fingerprint)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(seed: u64, dim: usize) -> QuantizedVector {
+        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let v: Vec<f32> = (0..dim)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect();
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        QuantizedVector::quantize(&v.iter().map(|x| x / n).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn deletes_undo_adds_exactly() -> Result<()> {
+        let mut stats = LanguageStats::new(16);
+        let en = stats.intern("en");
+        let de = stats.intern("de");
+        assert_eq!(stats.intern("en"), en);
+        for i in 0..50 {
+            stats.add(en, &unit(i, 16));
+        }
+        let before = stats.clone();
+        for i in 100..130 {
+            stats.add(de, &unit(i, 16));
+            stats.add(en, &unit(i + 1000, 16));
+        }
+        for i in 100..130 {
+            stats.remove(de, &unit(i, 16));
+            stats.remove(en, &unit(i + 1000, 16));
+        }
+        assert_eq!(stats.sums, before.sums, "bit-for-bit");
+        assert_eq!(stats.count(en), 50);
+        assert_eq!(stats.count(de), 0);
+        let sum = stats.sum(en).unwrap_or_default();
+        let expected: Vec<f64> = (0..16)
+            .map(|d| (0..50).map(|i| unit(i, 16).to_f32()[d] as f64).sum())
+            .collect();
+        for (a, b) in sum.iter().zip(&expected) {
+            assert!((a - b).abs() < 1e-6);
+        }
+        let mut w = Writer::new();
+        stats.write(&mut w);
+        let bytes = w.into_bytes();
+        assert_eq!(
+            LanguageStats::read(&mut Reader::new(&bytes, "lang"), 16)?,
+            stats
+        );
+        assert!(LanguageStats::read(&mut Reader::new(&bytes, "lang"), 8).is_err());
+        for cut in 0..bytes.len() {
+            assert!(LanguageStats::read(&mut Reader::new(&bytes[..cut], "lang"), 16).is_err());
+        }
+        Ok(())
+    }
+
+    fn prior() -> Result<LanguagePrior> {
+        let lang = |code: &str, x: f32| PriorLanguage {
+            code: code.into(),
+            sentences: 10,
+            passage_mean: vec![x; 4],
+            query_mean: vec![-x; 4],
+        };
+        LanguagePrior::new([7; 32], 4, vec![lang("sw", 0.5), lang("en", 0.25)])
+    }
+
+    #[test]
+    fn prior_round_trips_and_refuses_damage() -> Result<()> {
+        let p = prior()?;
+        assert_eq!(p.get("en").map(|l| l.passage_mean[0]), Some(0.25));
+        assert!(p.get("de").is_none());
+        let bytes = p.to_bytes();
+        assert_eq!(LanguagePrior::from_bytes(&bytes)?, p);
+        for cut in 0..bytes.len() {
+            assert!(
+                LanguagePrior::from_bytes(&bytes[..cut]).is_err(),
+                "cut {cut}"
+            );
+        }
+        for at in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[at] ^= 0x10;
+            assert!(LanguagePrior::from_bytes(&bad).is_err(), "flip at {at}");
+        }
+        let mut w = Writer::new();
+        p.write(&mut w);
+        assert_eq!(
+            LanguagePrior::read(&mut Reader::new(&w.into_bytes(), "p"))?,
+            p
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn duplicate_or_misshapen_languages_are_refused() {
+        let l = PriorLanguage {
+            code: "en".into(),
+            sentences: 1,
+            passage_mean: vec![0.0; 4],
+            query_mean: vec![0.0; 4],
+        };
+        assert!(LanguagePrior::new([0; 32], 4, vec![l.clone(), l.clone()]).is_err());
+        assert!(LanguagePrior::new([0; 32], 3, vec![l]).is_err());
+    }
+}
