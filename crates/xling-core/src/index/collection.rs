@@ -77,7 +77,8 @@ pub enum LanguageScope {
     /// Rank by meaning whatever the language (the default).
     #[default]
     Any,
-    /// Passages in the query's language first, then the others.
+    /// Passages in the query's language first, then the others (as `Any`
+    /// when the query's language cannot be told).
     Same,
     /// Only passages in these languages (codes as [`normalize_language`] gives them).
     Only(Vec<String>),
@@ -491,8 +492,9 @@ impl Index {
                 let text = embedding_text(&doc, &doc.text[span.start as usize..span.end as usize]);
                 let terms = lexical_terms(tokenizer, &text)?;
                 self.lexical.remove(passage, &terms)?;
-                if let Some(stored) = self.dense.vector(passage) {
-                    if self.dense.remove(passage) {
+                let stored = self.dense.vector(passage);
+                if self.dense.remove(passage) {
+                    if let Some(stored) = stored {
                         let lang = self.passages[passage as usize].lang;
                         self.languages.remove(lang, &stored);
                     }
@@ -589,7 +591,7 @@ impl Index {
             })?,
             None => detect_language(query).code.to_owned(),
         };
-        if options.languages == LanguageScope::Same {
+        if options.languages == LanguageScope::Same && query_language != UNDETERMINED {
             // Passages in the query's language first, then the rest.
             let only = SearchOptions {
                 languages: LanguageScope::Only(vec![query_language.clone()]),
@@ -1028,6 +1030,18 @@ impl Index {
             });
         }
         r.finish()?;
+        // The statistics must count exactly the live passages of each language.
+        let mut live_per_language = vec![0u64; languages.len()];
+        for (i, p) in passages.iter().enumerate() {
+            if dense.is_live(i as u32) {
+                live_per_language[p.lang as usize] += 1;
+            }
+        }
+        if (0..languages.len()).any(|l| languages.count(l as u16) != live_per_language[l]) {
+            return Err(Error::InvalidIndex(
+                "language statistics do not match the passages".into(),
+            ));
+        }
 
         let config = IndexConfig {
             chunk,
