@@ -115,6 +115,17 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
             "warnings",
         ]))
     })?;
+    // The browser package (issue 6) needs the core to build for wasm32.
+    step("wasm32 check", || {
+        run(cargo().current_dir(root).args([
+            "check",
+            "-p",
+            "xling-core",
+            "--target",
+            "wasm32-unknown-unknown",
+        ]))
+        .context("xling-core no longer builds for wasm32-unknown-unknown")
+    })?;
     step("test", || {
         let mut cmd = cargo();
         cmd.current_dir(root)
