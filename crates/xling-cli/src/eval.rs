@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 use xling_core::eval::datasets::{
     check_xquad_aligned, parse_beir_corpus, parse_beir_queries, parse_qrels, parse_tatoeba,
-    parse_xquad, tatoeba_languages,
+    parse_xquad, tatoeba_languages, TatoebaPair,
 };
 use xling_core::eval::metrics::{average_precision, Judgments, MetricAccumulator};
 use xling_core::index::language_of;
@@ -516,13 +516,16 @@ struct TatoebaLanguage {
     accuracy: f64,
 }
 
-fn tatoeba(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Value, Plot)> {
-    let dir = if args.data.join("README.md").exists() && args.data.ends_with("tatoeba") {
-        args.data.clone()
-    } else if args.data.join("tatoeba").is_dir() {
-        args.data.join("tatoeba")
+/// The Tatoeba folder for `--data` (the folder itself, or the data
+/// directory holding `tatoeba/`) and its languages, restricted to `only`
+/// when that is not empty.
+pub(crate) fn tatoeba_set(data: &Path, only: &[String]) -> anyhow::Result<(PathBuf, Vec<String>)> {
+    let dir = if data.join("README.md").exists() && data.ends_with("tatoeba") {
+        data.to_path_buf()
+    } else if data.join("tatoeba").is_dir() {
+        data.join("tatoeba")
     } else {
-        args.data.clone()
+        data.to_path_buf()
     };
     let names: Vec<String> = std::fs::read_dir(&dir)
         .with_context(|| format!("cannot list {}", dir.display()))?
@@ -530,7 +533,7 @@ fn tatoeba(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Va
         .collect();
     let langs: Vec<String> = tatoeba_languages(&names)
         .into_iter()
-        .filter(|l| args.languages.is_empty() || args.languages.contains(l))
+        .filter(|l| only.is_empty() || only.contains(l))
         .collect();
     if langs.is_empty() {
         bail!(
@@ -538,6 +541,20 @@ fn tatoeba(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Va
             dir.display()
         );
     }
+    Ok((dir, langs))
+}
+
+/// The aligned sentences of one Tatoeba language and English.
+pub(crate) fn read_tatoeba_pair(dir: &Path, lang: &str) -> anyhow::Result<TatoebaPair> {
+    Ok(parse_tatoeba(
+        lang,
+        &read(&dir.join(format!("tatoeba.{lang}-eng.{lang}")))?,
+        &read(&dir.join(format!("tatoeba.{lang}-eng.eng")))?,
+    )?)
+}
+
+fn tatoeba(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Value, Plot)> {
+    let (dir, langs) = tatoeba_set(&args.data, &args.languages)?;
     let limit = args.limit.unwrap_or(usize::MAX);
     let options = SearchOptions {
         k: 1,
@@ -550,11 +567,7 @@ fn tatoeba(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Va
     )?);
     for lang in &langs {
         bar.set_message(lang.clone());
-        let pair = parse_tatoeba(
-            lang,
-            &read(&dir.join(format!("tatoeba.{lang}-eng.{lang}")))?,
-            &read(&dir.join(format!("tatoeba.{lang}-eng.eng")))?,
-        )?;
+        let pair = read_tatoeba_pair(&dir, lang)?;
         let n = pair.other.len().min(limit);
         // One index per side: a sentence's translation is searched among the
         // other side's sentences.
@@ -668,15 +681,7 @@ struct LangidScores {
 /// sentences of each language, held out from the prior (`xling prior` uses
 /// the last 100 lines of each file).
 fn langid(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Value, Plot)> {
-    let dir = tatoeba_dir(&args.data);
-    let names: Vec<String> = std::fs::read_dir(&dir)
-        .with_context(|| format!("cannot list {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect();
-    let langs: Vec<String> = tatoeba_languages(&names)
-        .into_iter()
-        .filter(|l| args.languages.is_empty() || args.languages.contains(l))
-        .collect();
+    let (dir, langs) = tatoeba_set(&args.data, &args.languages)?;
     let prior = ctx
         .prior
         .clone()
@@ -685,11 +690,7 @@ fn langid(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Val
     let mut per_language = std::collections::BTreeMap::new();
     let mut english_seen = false;
     for lang in &langs {
-        let pair = parse_tatoeba(
-            lang,
-            &read(&dir.join(format!("tatoeba.{lang}-eng.{lang}")))?,
-            &read(&dir.join(format!("tatoeba.{lang}-eng.eng")))?,
-        )?;
+        let pair = read_tatoeba_pair(&dir, lang)?;
         let mut sides = vec![(lang.clone(), pair.other)];
         if !english_seen {
             english_seen = true;
@@ -785,14 +786,6 @@ fn langid(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Val
         ],
     );
     Ok((summary, plot))
-}
-
-fn tatoeba_dir(data: &Path) -> PathBuf {
-    if data.join("tatoeba").is_dir() {
-        data.join("tatoeba")
-    } else {
-        data.to_path_buf()
-    }
 }
 
 fn beir(args: &Args, ctx: &mut EvalContext) -> anyhow::Result<(serde_json::Value, Plot)> {

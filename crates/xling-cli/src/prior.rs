@@ -11,13 +11,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
-use xling_core::eval::datasets::{parse_tatoeba, tatoeba_languages};
+use anyhow::bail;
 use xling_core::index::{LanguagePrior, PriorLanguage, PRIOR_FILE};
 use xling_core::lang::normalize_language;
 use xling_core::Prefix;
 
-use crate::eval::{Embeddings, Engine};
+use crate::eval::{read_tatoeba_pair, tatoeba_set, Embeddings, Engine};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -49,34 +48,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &tokenizer,
         true,
     )?;
-    let names: Vec<String> = std::fs::read_dir(&args.data)
-        .with_context(|| format!("cannot list {}", args.data.display()))?
-        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect();
-    let langs = tatoeba_languages(&names);
-    if langs.is_empty() {
-        bail!(
-            "no Tatoeba files (tatoeba.XXX-eng.XXX) in {}",
-            args.data.display()
-        );
-    }
+    let (dir, langs) = tatoeba_set(&args.data, &[])?;
     // Sentences per language code (Tatoeba codes normalised: cmn → zh).
     let mut texts: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut english = Vec::new();
+    let last = |lines: &[String]| -> Vec<String> {
+        let kept: Vec<String> = lines
+            .iter()
+            .filter(|l| !l.trim().is_empty())
+            .cloned()
+            .collect();
+        kept[kept.len().saturating_sub(args.sentences)..].to_vec()
+    };
     for lang in &langs {
-        let read = |suffix: &str| {
-            let path = args.data.join(format!("tatoeba.{lang}-eng.{suffix}"));
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
-        };
-        let pair = parse_tatoeba(lang, &read(lang)?, &read("eng")?)?;
-        let last = |lines: &[String]| -> Vec<String> {
-            let kept: Vec<String> = lines
-                .iter()
-                .filter(|l| !l.trim().is_empty())
-                .cloned()
-                .collect();
-            kept[kept.len().saturating_sub(args.sentences)..].to_vec()
-        };
+        let pair = read_tatoeba_pair(&dir, lang)?;
         let code = normalize_language(lang).unwrap_or_else(|| lang.clone());
         texts.entry(code).or_default().extend(last(&pair.other));
         // English: the last line of each pair's English side, so that the

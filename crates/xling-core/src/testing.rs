@@ -306,3 +306,28 @@ pub fn norm(a: &[f32]) -> f32 {
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     dot(a, b) / (norm(a) * norm(b))
 }
+
+/// `n` deterministic pseudo-random unit vectors of `dim` dimensions (one
+/// xorshift stream per seed), for index tests.
+pub fn pseudo_unit_vectors(n: usize, dim: usize, seed: u64) -> Vec<Vec<f32>> {
+    let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    (0..n)
+        .map(|_| {
+            let v: Vec<f32> = (0..dim)
+                .map(|_| {
+                    s ^= s << 13;
+                    s ^= s >> 7;
+                    s ^= s << 17;
+                    (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+                })
+                .collect();
+            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+            v.iter().map(|x| x / norm).collect()
+        })
+        .collect()
+}
+
+/// The first vector of seed `seed`'s stream.
+pub fn pseudo_unit(seed: u64, dim: usize) -> Vec<f32> {
+    pseudo_unit_vectors(1, dim, seed).remove(0)
+}

@@ -729,11 +729,23 @@ impl Index {
                 .collect(),
             SearchMode::Hybrid => {
                 let mut candidates: HashMap<u32, Candidate> = HashMap::new();
-                for (p, _) in dense.iter().chain(&lexical) {
-                    candidates.entry(*p).or_insert_with(|| Candidate {
-                        passage: *p,
-                        dense: adjust(*p, self.dense.score(&correction.query, *p)),
-                        lexical: self.lexical.score(&query_terms, *p),
+                // The dense list's scores are already corrected.
+                for &(p, s) in &dense {
+                    candidates.insert(
+                        p,
+                        Candidate {
+                            passage: p,
+                            dense: s,
+                            lexical: self.lexical.score(&query_terms, p),
+                        },
+                    );
+                }
+                // Lexical-only candidates still need their dense score.
+                for &(p, _) in &lexical {
+                    candidates.entry(p).or_insert_with(|| Candidate {
+                        passage: p,
+                        dense: adjust(p, self.dense.score(&correction.query, p)),
+                        lexical: self.lexical.score(&query_terms, p),
                     });
                 }
                 let mut list: Vec<Candidate> = candidates.values().copied().collect();

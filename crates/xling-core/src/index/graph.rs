@@ -321,23 +321,13 @@ pub(crate) struct ZeroNode(#[serde(with = "serde_big_array::BigArray")] pub [u32
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::pseudo_unit_vectors;
     use instant_distance::Search;
 
     fn points(n: usize, dim: usize, seed: u64) -> Vec<QuantizedVector> {
-        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        (0..n)
-            .map(|_| {
-                let v: Vec<f32> = (0..dim)
-                    .map(|_| {
-                        s ^= s << 13;
-                        s ^= s >> 7;
-                        s ^= s << 17;
-                        (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-                    })
-                    .collect();
-                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-                QuantizedVector::quantize(&v.iter().map(|x| x / norm).collect::<Vec<_>>())
-            })
+        pseudo_unit_vectors(n, dim, seed)
+            .iter()
+            .map(|v| QuantizedVector::quantize(v))
             .collect()
     }
 

@@ -370,17 +370,7 @@ mod tests {
     use super::*;
 
     fn unit(seed: u64, dim: usize) -> QuantizedVector {
-        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        let v: Vec<f32> = (0..dim)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-            })
-            .collect();
-        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
-        QuantizedVector::quantize(&v.iter().map(|x| x / n).collect::<Vec<_>>())
+        QuantizedVector::quantize(&crate::testing::pseudo_unit(seed, dim))
     }
 
     #[test]

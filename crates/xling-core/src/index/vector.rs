@@ -126,21 +126,7 @@ pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pseudo_unit(seed: u64, dim: usize) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-        let mut v: Vec<f32> = (0..dim)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 7;
-                s ^= s << 17;
-                (s >> 40) as f32 / (1u64 << 24) as f32 - 0.5
-            })
-            .collect();
-        let n = dot_f32(&v, &v).sqrt();
-        v.iter_mut().for_each(|x| *x /= n);
-        v
-    }
+    use crate::testing::pseudo_unit;
 
     #[test]
     fn kernels_match_plain_sums_for_every_length() {

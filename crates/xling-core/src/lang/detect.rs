@@ -8,7 +8,7 @@
 //! trigram model otherwise (70 languages; see `docs/languages.md` for its
 //! accuracy on Tatoeba and what happens to the others).
 
-use super::script::{detect_script, Script};
+use super::script::{detect_script, Script, ALL};
 
 /// The code of text whose language is not known.
 pub const UNDETERMINED: &str = "und";
@@ -152,12 +152,20 @@ pub fn normalize_language(code: &str) -> Option<String> {
     if !(2..=3).contains(&primary.len()) || !primary.bytes().all(|b| b.is_ascii_lowercase()) {
         return None;
     }
-    if primary.len() == 3 {
-        if let Ok(i) = THREE_TO_TWO.binary_search_by(|(three, _)| three.cmp(&primary.as_str())) {
-            return Some(THREE_TO_TWO[i].1.to_owned());
-        }
-    }
-    Some(primary)
+    Some(two_letter(&primary).map_or(primary, str::to_owned))
+}
+
+/// The ISO 639-1 code of an ISO 639-3 (or 639-2/B) code, if it has one.
+fn two_letter(three: &str) -> Option<&'static str> {
+    THREE_TO_TWO
+        .binary_search_by(|(t, _)| (*t).cmp(three))
+        .ok()
+        .map(|i| THREE_TO_TWO[i].1)
+}
+
+/// xling's code for a whatlang language.
+fn whatlang_code(lang: whatlang::Lang) -> &'static str {
+    two_letter(lang.code()).unwrap_or(lang.code())
 }
 
 /// The language written in a script used by one language only (among the
@@ -190,36 +198,10 @@ pub fn language_of_script(script: Script) -> Option<&'static str> {
 /// Whether [`detect_language`] can name `code` from text (a one-language
 /// script or one of whatlang's languages).
 pub fn detectable_by_text(code: &str) -> bool {
-    let scripts = [
-        Script::Greek,
-        Script::Armenian,
-        Script::Georgian,
-        Script::Gurmukhi,
-        Script::Gujarati,
-        Script::Oriya,
-        Script::Tamil,
-        Script::Telugu,
-        Script::Kannada,
-        Script::Malayalam,
-        Script::Sinhala,
-        Script::Thai,
-        Script::Lao,
-        Script::Tibetan,
-        Script::Myanmar,
-        Script::Khmer,
-        Script::Hangul,
-        Script::Han,
-        Script::Kana,
-    ];
-    scripts.iter().any(|s| language_of_script(*s) == Some(code))
-        || whatlang::Lang::all().iter().any(|l| {
-            let three = l.code();
-            THREE_TO_TWO
-                .binary_search_by(|(t, _)| t.cmp(&three))
-                .map(|i| THREE_TO_TWO[i].1)
-                .unwrap_or(three)
-                == code
-        })
+    ALL.iter().any(|s| language_of_script(*s) == Some(code))
+        || whatlang::Lang::all()
+            .iter()
+            .any(|l| whatlang_code(*l) == code)
 }
 
 /// What [`detect_language`] found.
@@ -254,17 +236,10 @@ pub fn detect_language(text: &str) -> Detected {
         return undetermined;
     }
     match whatlang::detect(text) {
-        Some(info) if info.confidence() >= MIN_CONFIDENCE => {
-            let three = info.lang().code();
-            let code = THREE_TO_TWO
-                .binary_search_by(|(t, _)| t.cmp(&three))
-                .map(|i| THREE_TO_TWO[i].1)
-                .unwrap_or(three);
-            Detected {
-                code,
-                confidence: info.confidence() as f32,
-            }
-        }
+        Some(info) if info.confidence() >= MIN_CONFIDENCE => Detected {
+            code: whatlang_code(info.lang()),
+            confidence: info.confidence() as f32,
+        },
         _ => undetermined,
     }
 }

@@ -38,7 +38,8 @@ pub enum Script {
     Other,
 }
 
-const ALL: [Script; 28] = [
+/// Every script, in code order.
+pub(crate) const ALL: [Script; 28] = [
     Script::Unknown,
     Script::Latin,
     Script::Cyrillic,
