@@ -3,6 +3,7 @@
 mod bench;
 mod bench_index;
 mod convert;
+mod demo;
 mod embed;
 mod eval;
 mod fsutil;
@@ -50,6 +51,8 @@ enum Command {
     Eval(eval::Args),
     /// Compute the model's language prior from Tatoeba into the model directory.
     Prior(prior::Args),
+    /// Write the web app's multilingual demo collection (from XQuAD-R).
+    DemoCollection(demo::Args),
     /// Measure speed against the reference engine.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         Command::Search(args) => search::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Prior(args) => prior::run(args),
+        Command::DemoCollection(args) => demo::run(args),
         Command::Bench(cmd) => bench::run(cmd),
     };
     match result {

@@ -49,15 +49,31 @@ impl std::str::FromStr for WeightFormat {
 struct Linear {
     q4: Vec<u8>,
     out_features: usize,
-    dense: Option<Tensor>,
+    dense: Dense,
     bias: Tensor,
+}
+
+/// The expanded f32 weights of a [`Linear`], if any.
+enum Dense {
+    None,
+    /// For candle's GEMM (native).
+    Tensor(Tensor),
+    /// Row-major `[out, in]` for our kernel: candle's GEMM has no SIMD128
+    /// kernel, so in WASM ours is faster at every size.
+    Rows(Vec<f32>),
 }
 
 impl Linear {
     fn new(weight: QTensor, bias: Tensor, format: WeightFormat) -> Result<Self> {
         let dense = match format {
-            WeightFormat::F32 => Some(weight.dequantize(&Device::Cpu)?),
-            WeightFormat::Q4_0 => None,
+            WeightFormat::F32 if cfg!(target_arch = "wasm32") => Dense::Rows(
+                weight
+                    .dequantize(&Device::Cpu)?
+                    .flatten_all()?
+                    .to_vec1::<f32>()?,
+            ),
+            WeightFormat::F32 => Dense::Tensor(weight.dequantize(&Device::Cpu)?),
+            WeightFormat::Q4_0 => Dense::None,
         };
         Ok(Self {
             q4: weight.data()?.into_owned(),
@@ -70,7 +86,8 @@ impl Linear {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let (m, _) = x.dims2()?;
         let y = match &self.dense {
-            Some(w) if m > super::gemv::MAX_ROWS => x.matmul(&w.t()?)?,
+            Dense::Rows(w) => super::gemv::matmul_t_f32(x, w, self.out_features)?,
+            Dense::Tensor(w) if m > super::gemv::MAX_ROWS => x.matmul(&w.t()?)?,
             _ => super::gemv::matmul_t_q4(x, &self.q4, self.out_features)?,
         };
         Ok(y.broadcast_add(&self.bias)?)

@@ -21,7 +21,7 @@ pub const MAX_ROWS: usize = 48;
 const TILE_ROWS: usize = 64;
 
 /// Weight rows per work item: four dot products share each load of `x`.
-const ROWS_PER_ITEM: usize = 4;
+pub(super) const ROWS_PER_ITEM: usize = 4;
 /// f32 lanes per accumulator in the portable kernel (one AVX register; LLVM
 /// vectorises the lane loops).
 const LANES: usize = 8;
@@ -40,12 +40,7 @@ pub fn matmul_t_q4(x: &Tensor, w: &[u8], n: usize) -> Result<Tensor> {
         )));
     }
     let x = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-    let mut y = vec![0f32; m * n];
-    // Tiles of x rows small enough to stay in L2 while every weight row passes.
-    for (tile, x_tile) in x.chunks(TILE_ROWS * k).enumerate() {
-        let rows = x_tile.len() / k;
-        // Computed transposed ([n, rows]) so each work item writes one block.
-        let mut yt = vec![0f32; n * rows];
+    let y = tiled(&x, m, k, n, |x_tile, rows, yt| {
         yt.par_chunks_mut(ROWS_PER_ITEM * rows)
             .zip(w.par_chunks(ROWS_PER_ITEM * row_bytes))
             .for_each_init(
@@ -60,6 +55,46 @@ pub fn matmul_t_q4(x: &Tensor, w: &[u8], n: usize) -> Result<Tensor> {
                     dot_block(x_tile, expanded, k, rows, out);
                 },
             );
+    });
+    Ok(Tensor::from_vec(y, (m, n), &Device::Cpu)?)
+}
+
+/// `x` (`[m, k]`) times the transpose of f32 weights `w` (`[n, k]`, row
+/// major) → `[m, n]`, with the same blocking as [`matmul_t_q4`] minus the
+/// expansion. Used where candle's GEMM has no SIMD kernel (WASM).
+pub fn matmul_t_f32(x: &Tensor, w: &[f32], n: usize) -> Result<Tensor> {
+    let (m, k) = x.dims2()?;
+    if !n.is_multiple_of(ROWS_PER_ITEM) || w.len() != n * k {
+        return Err(Error::InvalidInput(format!(
+            "matmul_t_f32 shapes [{m}, {k}] x [{n}, {k}]ᵀ with {} weights",
+            w.len()
+        )));
+    }
+    let x = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+    let y = tiled(&x, m, k, n, |x_tile, rows, yt| {
+        yt.par_chunks_mut(ROWS_PER_ITEM * rows)
+            .zip(w.par_chunks(ROWS_PER_ITEM * k))
+            .for_each(|(out, weights)| dot_block(x_tile, weights, k, rows, out));
+    });
+    Ok(Tensor::from_vec(y, (m, n), &Device::Cpu)?)
+}
+
+/// Runs `block(x_tile, rows, yt)` over tiles of `TILE_ROWS` rows of `x`
+/// (small enough to stay in L2 while every weight row passes); `block` fills
+/// `yt`, the tile's output transposed (`[n, rows]`, so each work item writes
+/// one contiguous piece), and this puts it back in `[m, n]` order.
+fn tiled(
+    x: &[f32],
+    m: usize,
+    k: usize,
+    n: usize,
+    block: impl Fn(&[f32], usize, &mut [f32]),
+) -> Vec<f32> {
+    let mut y = vec![0f32; m * n];
+    for (tile, x_tile) in x.chunks(TILE_ROWS * k).enumerate() {
+        let rows = x_tile.len() / k;
+        let mut yt = vec![0f32; n * rows];
+        block(x_tile, rows, &mut yt);
         let y_tile = &mut y[tile * TILE_ROWS * n..];
         for (j, col) in yt.chunks_exact(rows).enumerate() {
             for (i, v) in col.iter().enumerate() {
@@ -67,7 +102,7 @@ pub fn matmul_t_q4(x: &Tensor, w: &[u8], n: usize) -> Result<Tensor> {
             }
         }
     }
-    Ok(Tensor::from_vec(y, (m, n), &Device::Cpu)?)
+    y
 }
 
 /// Four weight rows against every row of `x`; `out[r * m + i]` = row r · x_i.
@@ -89,6 +124,18 @@ fn dot_block(x: &[f32], rows: &[f32], k: usize, m: usize, out: &mut [f32]) {
             return;
         }
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        if x.len() >= m * k
+            && rows.len() >= ROWS_PER_ITEM * k
+            && out.len() >= ROWS_PER_ITEM * m
+            && k.is_multiple_of(4)
+        {
+            // SAFETY: lengths checked above, as the kernel requires.
+            unsafe { super::simd128::dot_block(x, rows, k, m, out) };
+            return;
+        }
+    }
     dot_block_portable(x, rows, k, m, out)
 }
 
@@ -103,7 +150,7 @@ fn dot_block_portable(x: &[f32], rows: &[f32], k: usize, m: usize, out: &mut [f3
             for (a, w) in acc.iter_mut().zip([w0, w1, w2, w3]) {
                 let wv = &w[c..c + LANES];
                 for l in 0..LANES {
-                    a[l] = xv[l].mul_add(wv[l], a[l]);
+                    a[l] = super::activation::madd(xv[l], wv[l], a[l]);
                 }
             }
         }

@@ -6,6 +6,8 @@ mod activation;
 pub mod cpu;
 mod gemv;
 mod q4;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod simd128;
 
 use crate::error::{Error, Result};
 use crate::tokenize::{Prefix, Tokenizer};

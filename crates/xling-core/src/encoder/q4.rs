@@ -21,6 +21,16 @@ pub fn dequantize_row(row: &[u8], out: &mut [f32]) {
             return;
         }
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        if row.len() / BLOCK_BYTES * BLOCK_VALUES <= out.len()
+            && row.len().is_multiple_of(BLOCK_BYTES)
+        {
+            // SAFETY: lengths checked above, as the kernel requires.
+            unsafe { super::simd128::dequantize_row(row, out) };
+            return;
+        }
+    }
     dequantize_row_portable(row, out)
 }
 

@@ -14,7 +14,7 @@ use super::fusion::{fuse, Candidate, FusionConfig, SearchMode};
 use super::languages::{language_of, LanguagePrior, LanguageStats};
 use super::lexical::{Bm25Params, LexicalIndex};
 use super::snapshot::{Snapshot, SnapshotWriter};
-use crate::chunk::{chunk_text, ChunkConfig};
+use crate::chunk::{chunk_text, Chunk, ChunkConfig};
 use crate::encoder::WindowEncoder;
 use crate::error::{Error, Result};
 use crate::lang::{detect_language, detect_script, normalize_language, Script, UNDETERMINED};
@@ -169,6 +169,64 @@ pub struct AddReport {
     pub passages: usize,
 }
 
+/// Documents between [`Index::prepare_add`] and [`Index::commit_add`]:
+/// chunked, and embedded a batch at a time so that a caller can report
+/// progress, stay responsive and cancel.
+pub struct PendingAdd {
+    docs: Vec<Document>,
+    chunked: Vec<Vec<Chunk>>,
+    /// Passage texts as embedded (title prefix included), in order.
+    texts: Vec<String>,
+    vectors: Vec<Vec<f32>>,
+    dim: usize,
+}
+
+impl PendingAdd {
+    /// Passages to embed in all.
+    pub fn total(&self) -> usize {
+        self.texts.len()
+    }
+
+    /// Passages embedded so far.
+    pub fn embedded(&self) -> usize {
+        self.vectors.len()
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        self.embedded() == self.total()
+    }
+
+    /// Documents in this add.
+    pub fn documents(&self) -> usize {
+        self.docs.len()
+    }
+
+    /// Embeds up to `n` more passages with `embed` (texts to embed with the
+    /// `passage: ` prefix → unit vectors); returns how many it embedded.
+    pub fn embed_next(
+        &mut self,
+        n: usize,
+        mut embed: impl FnMut(&[String]) -> Result<Vec<Vec<f32>>>,
+    ) -> Result<usize> {
+        let from = self.vectors.len();
+        let to = (from + n.max(1)).min(self.texts.len());
+        let batch = &self.texts[from..to];
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let embedded = embed(batch)?;
+        if embedded.len() != batch.len() || embedded.iter().any(|v| v.len() != self.dim) {
+            return Err(Error::InvalidInput(format!(
+                "the embedder returned {} vectors for {} passages, or vectors of the wrong dimension",
+                embedded.len(),
+                batch.len()
+            )));
+        }
+        self.vectors.extend(embedded);
+        Ok(to - from)
+    }
+}
+
 /// A passage's place in a ranking, with the scores behind it.
 #[derive(Debug, Clone, Copy)]
 struct Ranked {
@@ -210,6 +268,9 @@ pub struct Index {
     /// Per language, the live passages with the smallest [`sample_rank`]
     /// (a deterministic sample; derived, not saved).
     samples: Vec<Vec<u32>>,
+    /// Build graphs inside add and delete (true) or leave it to
+    /// [`Index::maintain_step`] (runtime only, not saved).
+    auto_maintain: bool,
 }
 
 /// A passage's place in the sample order: a fixed pseudo-random permutation
@@ -231,6 +292,7 @@ impl Index {
             languages: LanguageStats::new(dim),
             prior: None,
             samples: Vec::new(),
+            auto_maintain: true,
             config,
             docs: Vec::new(),
             by_id: HashMap::new(),
@@ -347,24 +409,22 @@ impl Index {
         mut embed: impl FnMut(&[String]) -> Result<Vec<Vec<f32>>>,
         mut progress: impl FnMut(usize, usize),
     ) -> Result<AddReport> {
-        self.check_model(tokenizer)?;
-        let mut seen = HashSet::new();
-        for doc in &docs {
-            doc.validate()?;
-            if self.by_id.contains_key(&doc.id) {
-                return Err(Error::Document(format!(
-                    "{:?} is already in the index (delete it first to replace it)",
-                    doc.id
-                )));
-            }
-            if !seen.insert(doc.id.as_str()) {
-                return Err(Error::Document(format!(
-                    "{:?} appears twice in the input",
-                    doc.id
-                )));
-            }
+        let mut pending = self.prepare_add(tokenizer, docs)?;
+        progress(0, pending.total());
+        while !pending.is_embedded() {
+            pending.embed_next(EMBED_BATCH, &mut embed)?;
+            progress(pending.embedded(), pending.total());
         }
-        // Chunk everything first: cheap, and errors surface before encoding.
+        self.commit_add(tokenizer, pending)
+    }
+
+    /// First step of a staged add: validates and chunks `docs` (errors
+    /// surface here, before any encoding). Embed the result with
+    /// [`PendingAdd::embed_next`], then [`Index::commit_add`] it; dropping it
+    /// instead cancels, with the index untouched.
+    pub fn prepare_add(&self, tokenizer: &Tokenizer, docs: Vec<Document>) -> Result<PendingAdd> {
+        self.check_model(tokenizer)?;
+        self.check_new_ids(&docs)?;
         let mut chunked = Vec::with_capacity(docs.len());
         for doc in &docs {
             let chunks = chunk_text(&doc.text, &self.config.chunk, |s| {
@@ -387,22 +447,57 @@ impl Index {
                     .map(move |c| embedding_text(doc, &doc.text[c.span.clone()]))
             })
             .collect();
-        let total = texts.len();
-        progress(0, total);
-        let mut vectors = Vec::with_capacity(total);
-        for batch in texts.chunks(EMBED_BATCH) {
-            let embedded = embed(batch)?;
-            if embedded.len() != batch.len() || embedded.iter().any(|v| v.len() != self.dense.dim())
-            {
-                return Err(Error::InvalidInput(format!(
-                    "the embedder returned {} vectors for {} passages, or vectors of the wrong dimension",
-                    embedded.len(),
-                    batch.len()
+        Ok(PendingAdd {
+            vectors: Vec::with_capacity(texts.len()),
+            docs,
+            chunked,
+            texts,
+            dim: self.dense.dim(),
+        })
+    }
+
+    /// Valid documents whose ids are neither in the index nor repeated.
+    fn check_new_ids(&self, docs: &[Document]) -> Result<()> {
+        let mut seen = HashSet::new();
+        for doc in docs {
+            doc.validate()?;
+            if self.by_id.contains_key(&doc.id) {
+                return Err(Error::Document(format!(
+                    "{:?} is already in the index (delete it first to replace it)",
+                    doc.id
                 )));
             }
-            vectors.extend(embedded);
-            progress(vectors.len(), total);
+            if !seen.insert(doc.id.as_str()) {
+                return Err(Error::Document(format!(
+                    "{:?} appears twice in the input",
+                    doc.id
+                )));
+            }
         }
+        Ok(())
+    }
+
+    /// Last step of a staged add: indexes the embedded documents. All or
+    /// nothing; the ids are checked again (the index may have changed since
+    /// [`Index::prepare_add`]).
+    pub fn commit_add(&mut self, tokenizer: &Tokenizer, pending: PendingAdd) -> Result<AddReport> {
+        self.check_model(tokenizer)?;
+        if !pending.is_embedded() || pending.dim != self.dense.dim() {
+            return Err(Error::InvalidInput(format!(
+                "cannot commit: {} of {} passages embedded",
+                pending.embedded(),
+                pending.total()
+            )));
+        }
+        self.check_new_ids(&pending.docs)?;
+        let PendingAdd {
+            docs,
+            chunked,
+            texts,
+            vectors,
+            ..
+        } = pending;
+        let total = texts.len();
         let mut terms = Vec::with_capacity(total);
         for text in &texts {
             terms.push(lexical_terms(tokenizer, text)?);
@@ -459,8 +554,27 @@ impl Index {
                 live: true,
             });
         }
-        self.dense.maintain()?;
+        if self.auto_maintain {
+            self.dense.maintain()?;
+        }
         Ok(report)
+    }
+
+    /// Leaves graph building to [`Index::maintain_step`] (false) instead of
+    /// doing it inside add and delete (true, the default). Search is correct
+    /// either way: passages not yet in a graph are searched exactly.
+    pub fn set_auto_maintain(&mut self, auto: bool) {
+        self.auto_maintain = auto;
+    }
+
+    /// Whether a graph build or merge is due.
+    pub fn maintenance_due(&self) -> bool {
+        self.dense.maintenance_due()
+    }
+
+    /// Does one unit of graph maintenance; says whether it did anything.
+    pub fn maintain_step(&mut self) -> Result<bool> {
+        self.dense.maintain_step()
     }
 
     /// Deletes documents by id. Unknown ids are an error and nothing is
@@ -507,7 +621,9 @@ impl Index {
         if deleted > 0 {
             self.rebuild_samples();
         }
-        self.dense.maintain()?;
+        if self.auto_maintain {
+            self.dense.maintain()?;
+        }
         Ok(deleted)
     }
 
@@ -1071,6 +1187,7 @@ impl Index {
             languages,
             prior,
             samples: Vec::new(),
+            auto_maintain: true,
         })
         .map(|mut index: Self| {
             index.rebuild_samples();

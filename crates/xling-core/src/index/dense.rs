@@ -229,28 +229,54 @@ impl DenseIndex {
     /// due. On error no vector is lost: what could not be built stays in
     /// the exact buffer.
     pub fn maintain(&mut self) -> Result<()> {
+        while self.maintain_step()? {}
+        Ok(())
+    }
+
+    /// Whether [`DenseIndex::maintain_step`] has work to do.
+    pub fn maintenance_due(&self) -> bool {
+        self.next_task().is_some()
+    }
+
+    /// Does one unit of maintenance (one graph build or merge) and says
+    /// whether it did anything. Callers that must stay responsive (the
+    /// browser's worker) run these between requests instead of [`maintain`].
+    ///
+    /// [`maintain`]: DenseIndex::maintain
+    pub fn maintain_step(&mut self) -> Result<bool> {
+        match self.next_task() {
+            None => Ok(false),
+            Some(Task::Flush) => {
+                let fresh = std::mem::take(&mut self.buffer);
+                self.push_segment(fresh)?;
+                Ok(true)
+            }
+            Some(Task::Merge(group)) => {
+                self.merge(&group)?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// The next unit of maintenance the policy asks for: flush the exact
+    /// buffer into a graph, rebuild a segment that is mostly tombstones, or
+    /// merge `merge_factor` segments of one size tier (smallest first).
+    fn next_task(&self) -> Option<Task> {
         let live = self.live_count();
         if self.segments.is_empty() && live < self.config.exact_below {
-            return Ok(());
+            return None;
         }
         if self.buffer.len() >= self.config.buffer_max
             || (self.segments.is_empty() && !self.buffer.is_empty())
         {
-            let fresh = std::mem::take(&mut self.buffer);
-            self.push_segment(fresh)?;
+            return Some(Task::Flush);
         }
-        // Rebuild segments that are mostly tombstones.
-        let stale: Vec<usize> = (0..self.segments.len())
-            .filter(|&i| self.segments[i].deleted * 10 > self.segments[i].len() * 3)
-            .collect();
-        for i in stale.into_iter().rev() {
-            self.merge(&[i])?;
+        if let Some(stale) = (0..self.segments.len())
+            .find(|&i| self.segments[i].deleted * 10 > self.segments[i].len() * 3)
+        {
+            return Some(Task::Merge(vec![stale]));
         }
-        // Merge `merge_factor` segments of one size tier, from the smallest up.
-        while let Some(group) = self.mergeable_group() {
-            self.merge(&group)?;
-        }
-        Ok(())
+        self.mergeable_group().map(Task::Merge)
     }
 
     /// Size tier of a segment: log base `merge_factor` of its size in buffers.
@@ -581,6 +607,14 @@ impl<F: Fn(u32, f32) -> f32> Scorer for Int8Scorer<'_, F> {
         #[cfg(not(target_arch = "x86_64"))]
         let _ = passage;
     }
+}
+
+/// One unit of [`DenseIndex`] maintenance.
+enum Task {
+    /// Build a graph over the exact buffer.
+    Flush,
+    /// Rebuild these segments (ascending indices) into one.
+    Merge(Vec<usize>),
 }
 
 /// Sorts by score descending (ties: lower passage id first) and keeps `k`.

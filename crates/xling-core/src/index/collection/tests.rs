@@ -405,3 +405,95 @@ fn a_prior_for_another_model_is_refused() -> Result<()> {
     assert_eq!(loaded.stats().prior_languages, 1);
     Ok(())
 }
+
+#[test]
+fn a_staged_add_can_be_cancelled_or_committed() -> Result<()> {
+    let embedder = tiny_embedder(3);
+    let mut index = Index::for_model(&embedder, IndexConfig::default());
+    let tokenizer = embedder.tokenizer();
+    let embed = |texts: &[String]| embedder.embed(texts, Prefix::Passage);
+
+    // Cancelled half-way: dropping the pending add leaves the index untouched.
+    let mut pending = index.prepare_add(tokenizer, corpus())?;
+    assert_eq!(pending.embed_next(2, embed)?, 2);
+    assert!(!pending.is_embedded());
+    drop(pending);
+    assert_eq!(index.len(), 0);
+
+    // Committing before every passage is embedded is refused.
+    let mut pending = index.prepare_add(tokenizer, corpus())?;
+    pending.embed_next(1, embed)?;
+    let total = pending.total();
+    assert!(index.commit_add(tokenizer, pending).is_err());
+    assert_eq!(index.len(), 0);
+
+    // Done in small steps, it gives the same index as a one-shot add.
+    let mut pending = index.prepare_add(tokenizer, corpus())?;
+    while !pending.is_embedded() {
+        pending.embed_next(2, embed)?;
+    }
+    assert_eq!(pending.embedded(), total);
+    // Another add of the same ids in between wins; the commit is refused.
+    let mut other = Index::for_model(&embedder, IndexConfig::default());
+    other.add_documents(&embedder, corpus(), |_, _| {})?;
+    index.add_documents(&embedder, vec![doc("a", "first")], |_, _| {})?;
+    assert!(matches!(
+        index.commit_add(tokenizer, pending),
+        Err(Error::Document(_))
+    ));
+    index.delete(tokenizer, &["a"])?;
+    let mut pending = index.prepare_add(tokenizer, corpus())?;
+    while pending.embed_next(3, embed)? > 0 {}
+    index.commit_add(tokenizer, pending)?;
+    let query = options(SearchMode::Hybrid);
+    let staged: Vec<_> = index.search(&embedder, "hello", &query)?;
+    let direct: Vec<_> = other.search(&embedder, "hello", &query)?;
+    assert_eq!(ids(&staged), ids(&direct));
+    Ok(())
+}
+
+#[test]
+fn deferred_maintenance_builds_graphs_one_step_at_a_time() -> Result<()> {
+    let embedder = tiny_embedder(3);
+    let config = IndexConfig {
+        dense: DenseConfig {
+            exact_below: 4,
+            buffer_max: 4,
+            ..DenseConfig::default()
+        },
+        ..IndexConfig::default()
+    };
+    let docs: Vec<Document> = (0..12)
+        .map(|i| doc(&format!("d{i}"), &format!("word{i} hello {i}.")))
+        .collect();
+    let mut eager = Index::for_model(&embedder, config.clone());
+    eager.add_documents(&embedder, docs.clone(), |_, _| {})?;
+    assert!(!eager.stats().graph_segments.is_empty());
+    assert!(!eager.maintenance_due());
+
+    let mut lazy = Index::for_model(&embedder, config);
+    lazy.set_auto_maintain(false);
+    lazy.add_documents(&embedder, docs, |_, _| {})?;
+    assert!(lazy.stats().graph_segments.is_empty());
+    assert!(lazy.maintenance_due());
+    // Meanwhile, search is exact over the buffer and finds everything.
+    let query = options(SearchMode::Dense);
+    assert_eq!(lazy.search(&embedder, "hello", &query)?.len(), 10);
+    let mut steps = 0;
+    while lazy.maintain_step()? {
+        steps += 1;
+        assert!(steps < 10, "maintenance does not converge");
+    }
+    assert!(steps >= 1);
+    assert!(!lazy.maintenance_due());
+    assert_eq!(lazy.stats().graph_segments, eager.stats().graph_segments);
+    let exact = SearchOptions {
+        exact: true,
+        ..options(SearchMode::Dense)
+    };
+    assert_eq!(
+        ids(&lazy.search(&embedder, "hello", &exact)?),
+        ids(&eager.search(&embedder, "hello", &exact)?)
+    );
+    Ok(())
+}

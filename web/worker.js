@@ -1,0 +1,344 @@
+// xling's engine worker: owns the WASM engine and the stored copy of the
+// index, and answers the page's requests, so the page never blocks.
+//
+// Protocol (app.js is the other side):
+//   request  page → worker  { id, type, ...args }
+//   reply    worker → page  { id, ok: true, result } | { id, ok: false, error: { code, message } }
+//   event    worker → page  { event, ...data }  (no id)
+// Requests: init, add {docs}, cancel, search {query, mode, k, languages},
+// delete {ids}, stats, export, import {bytes}, clear.
+// Events: model-progress, index-progress, saved, stats, error.
+//
+// Changes to the index (add, delete, import, clear, graph building) run one
+// at a time; searches, stats and export are answered at once, also while a
+// long add is between two batches.
+
+import init, { Engine } from './xling-wasm.js';
+
+const MODEL_URL = new URL('./model/', self.location.href).href;
+const MODEL_CACHE = 'xling-model-v1';
+const INDEX_FILE = 'index.xlidx';
+const INDEX_FILE_NEW = 'index.xlidx.new';
+/** Passages embedded per step of an add: small enough that a search or a
+ *  cancel waits well under a second. */
+const PASSAGES_PER_STEP = 4;
+/** Idle time before background graph building starts. */
+const MAINTENANCE_DELAY_MS = 400;
+
+let engine = null;
+let storage = null;
+let savedAt = null;
+let savedBytes = null;
+let broken = null;
+let cancelRequested = false;
+let adding = false;
+let maintenanceTimer = 0;
+/** The tail of the queue of index changes. */
+let queue = Promise.resolve();
+
+class WorkerError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+// ------------------------------------------------------------------ messages
+
+self.onmessage = (event) => {
+  const { id, type, ...args } = event.data || {};
+  const handler = HANDLERS[type];
+  if (!handler) {
+    reply(id, Promise.reject(new WorkerError('invalid_input', `unknown request ${JSON.stringify(type)}`)));
+    return;
+  }
+  if (handler.serial) {
+    const run = queue.then(() => handler(args));
+    queue = run.catch(() => {});
+    reply(id, run);
+  } else {
+    reply(id, Promise.resolve().then(() => handler(args)));
+  }
+};
+
+function reply(id, promise) {
+  promise.then(
+    ({ result, transfer } = {}) => self.postMessage({ id, ok: true, result }, transfer || []),
+    (error) => self.postMessage({ id, ok: false, error: describe(error) }),
+  );
+}
+
+function emit(event, data) {
+  self.postMessage({ event, ...data });
+}
+
+/** Any thrown value as `{ code, message }`; a WASM trap leaves the engine unusable. */
+function describe(error) {
+  if (error instanceof WebAssembly.RuntimeError) {
+    broken = 'The search engine stopped after an internal error. Reload the page; your saved index is kept.';
+    return { code: 'internal', message: broken };
+  }
+  if (error && typeof error === 'object' && 'code' in error) {
+    return { code: String(error.code), message: String(error.message) };
+  }
+  return { code: 'internal', message: String((error && error.message) || error) };
+}
+
+function needEngine() {
+  if (broken) throw new WorkerError('internal', broken);
+  if (!engine) throw new WorkerError('busy', 'The search engine is still loading.');
+  return engine;
+}
+
+const HANDLERS = {
+  init: Object.assign(initEngine, { serial: true }),
+  add: Object.assign(addDocuments, { serial: true }),
+  delete: Object.assign(deleteDocuments, { serial: true }),
+  import: Object.assign(importIndex, { serial: true }),
+  clear: Object.assign(clearIndex, { serial: true }),
+  cancel: async () => {
+    cancelRequested = adding;
+    return { result: {} };
+  },
+  search: async ({ query, mode = 'hybrid', k = 10, languages = 'any' }) => {
+    const e = needEngine();
+    const started = performance.now();
+    const { hits, queryLanguage } = e.search(query, { mode, k, languages });
+    return { result: { hits, queryLanguage, tookMs: performance.now() - started } };
+  },
+  stats: async () => ({ result: stats() }),
+  export: async () => {
+    const bytes = needEngine().save();
+    return { result: { bytes }, transfer: [bytes.buffer] };
+  },
+};
+
+function stats() {
+  return { ...needEngine().stats(), storage: storage ? storage.kind : 'memory', savedAt, savedBytes };
+}
+
+// ------------------------------------------------------------------ requests
+
+async function initEngine() {
+  if (engine) return { result: { stats: stats(), restored: false, storage: storage.kind, engine: ENGINE_NAME } };
+  await init();
+  engine = await Engine.fromUrl(MODEL_URL, {
+    cacheName: MODEL_CACHE,
+    onProgress: (p) => emit('model-progress', p),
+  });
+  engine.setDeferredMaintenance(true);
+  storage = await openStorage();
+  let restored = false;
+  const stored = await storage.read();
+  if (stored) {
+    try {
+      engine.restore(stored.bytes);
+      restored = true;
+      savedAt = stored.savedAt;
+      savedBytes = stored.bytes.byteLength;
+    } catch (error) {
+      // Kept on storage untouched (the user may export it elsewhere); the
+      // next save replaces it.
+      emit('error', { code: error.code || 'invalid_index', message: `The saved index could not be loaded (${error.message}); starting with an empty one.` });
+    }
+  }
+  scheduleMaintenance();
+  return { result: { stats: stats(), restored, storage: storage.kind, engine: ENGINE_NAME } };
+}
+
+const ENGINE_NAME = 'CPU (WASM SIMD) · multilingual-e5-small Q4_0';
+
+async function addDocuments({ docs }) {
+  const e = needEngine();
+  const job = e.prepareAdd(docs);
+  adding = true;
+  cancelRequested = false;
+  const total = job.total;
+  const started = performance.now();
+  try {
+    emit('index-progress', { done: 0, total, passagesPerSecond: null, etaSeconds: null });
+    while (job.remaining > 0) {
+      // Let searches and a cancel in.
+      await yieldToEvents();
+      if (cancelRequested) {
+        return { result: { documents: 0, passages: 0, cancelled: true, stats: stats() } };
+      }
+      e.embedNext(job, PASSAGES_PER_STEP);
+      const done = total - job.remaining;
+      const seconds = (performance.now() - started) / 1000;
+      const rate = seconds > 0 ? done / seconds : null;
+      emit('index-progress', {
+        done,
+        total,
+        passagesPerSecond: rate,
+        etaSeconds: rate ? (total - done) / rate : null,
+      });
+    }
+    const report = e.commitAdd(job);
+    await save();
+    scheduleMaintenance();
+    return { result: { ...report, cancelled: false, stats: stats() } };
+  } finally {
+    adding = false;
+    cancelRequested = false;
+    job.free();
+  }
+}
+
+async function deleteDocuments({ ids }) {
+  const deleted = needEngine().deleteDocuments(ids);
+  await save();
+  scheduleMaintenance();
+  return { result: { deleted, stats: stats() } };
+}
+
+async function importIndex({ bytes }) {
+  needEngine().restore(bytes);
+  await save();
+  scheduleMaintenance();
+  return { result: { stats: stats() } };
+}
+
+async function clearIndex() {
+  needEngine().clear();
+  await storage.remove();
+  savedAt = null;
+  savedBytes = null;
+  return { result: { stats: stats() } };
+}
+
+/** A macrotask boundary: queued messages are handled before we go on. */
+function yieldToEvents() {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+// ------------------------------------------------- background graph building
+
+/** Builds HNSW graph segments when the index is idle, one per turn, so that a
+ *  growing collection moves from exact search to graphs without ever making
+ *  an add or a search wait for a whole build. */
+function scheduleMaintenance() {
+  clearTimeout(maintenanceTimer);
+  if (!engine || broken || !engine.maintenancePending) return;
+  maintenanceTimer = setTimeout(() => {
+    const run = queue.then(async () => {
+      if (!engine.maintenancePending) return;
+      engine.maintainStep();
+      await save();
+      emit('stats', { stats: stats() });
+      scheduleMaintenance();
+    });
+    queue = run.catch((error) => emit('error', describe(error)));
+  }, MAINTENANCE_DELAY_MS);
+}
+
+// ------------------------------------------------------------------ storage
+
+/** Saves the index; a full disk keeps the index in memory and says so. */
+async function save() {
+  const bytes = needEngine().save();
+  try {
+    await storage.write(bytes);
+    savedAt = Date.now();
+    savedBytes = bytes.byteLength;
+    emit('saved', { savedAt, savedBytes, storage: storage.kind });
+  } catch (error) {
+    const full = error && (error.name === 'QuotaExceededError' || /quota|space/i.test(String(error.message)));
+    emit('error', {
+      code: full ? 'storage_full' : 'storage',
+      message: full
+        ? 'Browser storage is full: the index is kept in memory but could not be saved.'
+        : `The index could not be saved (${error && error.message}); it is kept in memory.`,
+    });
+  }
+}
+
+/** OPFS when the browser has it (synchronous access handles, in workers),
+ *  else IndexedDB, else memory only. Each offers read, write and remove. */
+async function openStorage() {
+  try {
+    const root = await navigator.storage.getDirectory();
+    const probe = await root.getFileHandle(INDEX_FILE_NEW, { create: true });
+    if (typeof probe.createSyncAccessHandle === 'function') return opfsStorage(root);
+  } catch (_) {
+    // No OPFS here: fall through.
+  }
+  try {
+    return await indexedDbStorage();
+  } catch (_) {
+    return memoryStorage();
+  }
+}
+
+function opfsStorage(root) {
+  const readFile = async (name) => {
+    const handle = await root.getFileHandle(name);
+    const file = await handle.getFile();
+    return { bytes: new Uint8Array(await file.arrayBuffer()), savedAt: file.lastModified };
+  };
+  return {
+    kind: 'opfs',
+    // The new copy is written beside the old one, then swapped in: a crash
+    // or a full disk mid-write never loses the previous index.
+    async read() {
+      for (const name of [INDEX_FILE, INDEX_FILE_NEW]) {
+        try {
+          const found = await readFile(name);
+          if (found.bytes.byteLength > 0) return found;
+        } catch (_) {
+          // Missing: try the next.
+        }
+      }
+      return null;
+    },
+    async write(bytes) {
+      const fresh = await root.getFileHandle(INDEX_FILE_NEW, { create: true });
+      const access = await fresh.createSyncAccessHandle();
+      try {
+        access.truncate(0);
+        const written = access.write(bytes, { at: 0 });
+        if (written !== bytes.byteLength) throw new DOMException('short write', 'QuotaExceededError');
+        access.flush();
+      } finally {
+        access.close();
+      }
+      await root.removeEntry(INDEX_FILE).catch(() => {});
+      await fresh.move(INDEX_FILE);
+    },
+    async remove() {
+      for (const name of [INDEX_FILE, INDEX_FILE_NEW]) {
+        await root.removeEntry(name).catch(() => {});
+      }
+    },
+  };
+}
+
+function indexedDbStorage() {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open('xling', 1);
+    open.onupgradeneeded = () => open.result.createObjectStore('files');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const run = (mode, action) =>
+        new Promise((done, fail) => {
+          const tx = db.transaction('files', mode);
+          const request = action(tx.objectStore('files'));
+          tx.oncomplete = () => done(request.result);
+          tx.onerror = () => fail(tx.error);
+          tx.onabort = () => fail(tx.error);
+        });
+      resolve({
+        kind: 'indexeddb',
+        read: async () => (await run('readonly', (s) => s.get(INDEX_FILE))) || null,
+        // One transaction: the old copy stays unless the new one is stored.
+        write: (bytes) => run('readwrite', (s) => s.put({ bytes, savedAt: Date.now() }, INDEX_FILE)),
+        remove: () => run('readwrite', (s) => s.delete(INDEX_FILE)),
+      });
+    };
+  });
+}
+
+function memoryStorage() {
+  return { kind: 'memory', read: async () => null, write: async () => {}, remove: async () => {} };
+}
