@@ -6,7 +6,7 @@
 //   reply    worker → page  { id, ok: true, result } | { id, ok: false, error: { code, message } }
 //   event    worker → page  { event, ...data }  (no id)
 // Requests: init, add {docs}, cancel, search {query, mode, k, languages},
-// delete {ids}, stats, export, import {bytes}, clear.
+// delete {ids}, stats, export, import {bytes}, clear, memory.
 // Events: model-progress, index-progress, saved, stats, error.
 //
 // Changes to the index (add, delete, import, clear, graph building) run one
@@ -26,6 +26,8 @@ const PASSAGES_PER_STEP = 4;
 const MAINTENANCE_DELAY_MS = 400;
 
 let engine = null;
+/** The module's exports (its memory is what `memory` reports). */
+let wasm = null;
 let storage = null;
 let savedAt = null;
 let savedBytes = null;
@@ -107,6 +109,8 @@ const HANDLERS = {
     return { result: { hits, queryLanguage, tookMs: performance.now() - started } };
   },
   stats: async () => ({ result: stats() }),
+  // For the benchmark: the engine's linear memory (it only ever grows).
+  memory: async () => ({ result: { wasmBytes: wasm ? wasm.memory.buffer.byteLength : 0 } }),
   export: async () => {
     const bytes = needEngine().save();
     return { result: { bytes }, transfer: [bytes.buffer] };
@@ -121,7 +125,7 @@ function stats() {
 
 async function initEngine() {
   if (engine) return { result: { stats: stats(), restored: false, storage: storage.kind, engine: ENGINE_NAME } };
-  await init();
+  wasm = await init();
   engine = await Engine.fromUrl(MODEL_URL, {
     cacheName: MODEL_CACHE,
     onProgress: (p) => emit('model-progress', p),

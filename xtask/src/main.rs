@@ -1,8 +1,10 @@
 //! Project automation, following the cargo-xtask convention:
 //! `cargo xtask up`, `cargo xtask test`, `cargo xtask bench`.
 
+mod serve;
 mod setup;
 mod util;
+mod web;
 
 use std::ffi::OsString;
 use std::path::Path;
@@ -17,9 +19,13 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  up [--no-demo]       set up wheels, CLI and model, then run the XQuAD demo
-  test [-- ARGS...]    setup, fmt, clippy, tests (ARGS go to `cargo test`), bench smoke run
-  bench [ARGS...]      setup, then `xling bench encode` (ARGS are appended)";
+  up [--no-serve] [--port N] [--cli-demo]
+                       set up wheels, CLI, model, web tools; build the web app and
+                       serve it at http://127.0.0.1:8080 (Ctrl-C stops)
+  test [-- ARGS...]    setup, fmt, clippy, tests (ARGS go to `cargo test`), web build,
+                       package and end-to-end browser tests, bench smoke run
+  bench [ARGS...]      setup, then `xling bench encode` (ARGS are appended)
+  bench web [ARGS...]  the browser benchmark against native xling (tests/bench/browser.mjs)";
 
 fn main() -> ExitCode {
     match try_main() {
@@ -43,6 +49,9 @@ fn try_main() -> Result<()> {
     match command.to_str() {
         Some("up") => up(&root, &args),
         Some("test") => test(&root, strip_separator(args)),
+        Some("bench") if args.first().is_some_and(|a| a == "web") => {
+            bench_web(&root, strip_separator(args[1..].to_vec()))
+        }
         Some("bench") => bench(&root, strip_separator(args)),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
@@ -61,20 +70,31 @@ fn strip_separator(mut args: Vec<OsString>) -> Vec<OsString> {
     args
 }
 
-/// `cargo xtask up`: setup, then the demo unless `--no-demo`.
+/// `cargo xtask up`: setup, the web app, then serve it.
 fn up(root: &Path, args: &[OsString]) -> Result<()> {
-    let mut demo = true;
-    for arg in args {
+    let mut serve = true;
+    let mut cli_demo = false;
+    let mut port = 8080;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
         match arg.to_str() {
-            Some("--no-demo") => demo = false,
+            Some("--no-serve") => serve = false,
+            Some("--cli-demo") => cli_demo = true,
+            Some("--port") => {
+                port = args
+                    .next()
+                    .and_then(|p| p.to_str())
+                    .and_then(|p| p.parse().ok())
+                    .context("--port needs a port number")?
+            }
             _ => bail!("unknown argument {arg:?} for `up`\n{USAGE}"),
         }
     }
     // Check the data first so a missing directory fails before minutes of setup.
-    let data = if demo { Some(data_dir(root)?) } else { None };
+    let data = data_dir(root)?;
     let s = setup(root)?;
-    if let Some(data) = data {
-        say("step: xquad demo");
+    if cli_demo {
+        say("step: xquad demo (CLI)");
         run(cargo()
             .current_dir(root)
             .args([
@@ -92,8 +112,17 @@ fn up(root: &Path, args: &[OsString]) -> Result<()> {
             .arg(data.join("xquad-r")))
         .context("the xquad demo failed")?;
     }
+    let web = web::build(&s, &data)?;
+    if !serve {
+        say("up: done");
+        return Ok(());
+    }
+    let addr = serve::start(&web.dist, port)?;
     say("up: done");
-    Ok(())
+    println!("\nxling is running at http://{addr}/  (Ctrl-C stops the server)\n");
+    loop {
+        std::thread::park();
+    }
 }
 
 /// `cargo xtask test`: every check, in order, stopping at the first failure
@@ -115,16 +144,19 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
             "warnings",
         ]))
     })?;
-    // The browser package (issue 6) needs the core to build for wasm32.
-    step("wasm32 check", || {
+    // The browser package, with the core, as it is built for the browser.
+    step("wasm32 clippy", || {
         run(cargo().current_dir(root).args([
-            "check",
+            "clippy",
             "-p",
-            "xling-core",
+            "xling-wasm",
             "--target",
             "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
         ]))
-        .context("xling-core no longer builds for wasm32-unknown-unknown")
+        .context("xling-wasm does not build cleanly for wasm32-unknown-unknown")
     })?;
     step("test", || {
         let mut cmd = cargo();
@@ -136,6 +168,18 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
             .env("XLING_REFERENCE_ENGINE", &s.engine)
             .env("XLING_REFERENCE_MODEL", &s.e5_bin)
             .env("XLING_DATA_DIR", &data);
+        run(&mut cmd)
+    })?;
+    let web = step("web build", || web::build(&s, &data))?;
+    step("browser tests", || {
+        let addr = serve::start(&web.dist, 0)?;
+        let mut cmd = Command::new("node");
+        cmd.current_dir(root.join("tests"))
+            .args(["--test", "--test-concurrency=1", "pkg/", "e2e/"])
+            .env("XLING_APP_URL", format!("http://{addr}/"))
+            .env("XLING_MODEL_DIR", &s.model_dir)
+            .env("XLING_PKG_DIR", &web.pkg)
+            .env("XLING_ARTIFACTS", util::target_dir(root).join("e2e"));
         run(&mut cmd)
     })?;
     step("bench smoke", || {
@@ -164,6 +208,28 @@ fn bench(root: &Path, extra: Vec<OsString>) -> Result<()> {
     cmd.arg("--json").arg(&json).args(&extra);
     run(&mut cmd)?;
     say(format_args!("bench: results in {}", json.display()));
+    Ok(())
+}
+
+/// `cargo xtask bench web`: the app in headless Chromium against native
+/// `xling` on the same texts, in one run (`tests/bench/browser.mjs`).
+fn bench_web(root: &Path, extra: Vec<OsString>) -> Result<()> {
+    let data = data_dir(root)?;
+    let s = setup(root)?;
+    let web = web::build(&s, &data)?;
+    let addr = serve::start(&web.dist, 0)?;
+    let json = util::target_dir(root).join("bench-web.json");
+    say("step: bench web");
+    run(Command::new("node")
+        .current_dir(root.join("tests"))
+        .arg("bench/browser.mjs")
+        .args(&extra)
+        .env("XLING_APP_URL", format!("http://{addr}/"))
+        .env("XLING_BIN", &s.xling)
+        .env("XLING_MODEL_DIR", &s.model_dir)
+        .env("XLING_DATA_DIR", &data)
+        .env("XLING_BENCH_JSON", &json))?;
+    say(format_args!("bench web: results in {}", json.display()));
     Ok(())
 }
 

@@ -1,0 +1,191 @@
+// The web app end to end, in Debian's Chromium, as a person uses it: the
+// model loads (and is cached), the demo collection is indexed, questions in
+// several languages find their paragraph in any language, hostile text stays
+// text, the index survives a reload and a browser restart, the app works
+// offline, and no request ever leaves the origin.
+//
+// Env (set by `cargo xtask test`): XLING_APP_URL (the served web/dist),
+// XLING_ARTIFACTS (where the screenshot goes).
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { foreignRequests, launchPersistent } from '../support/browser.mjs';
+
+const APP = process.env.XLING_APP_URL;
+if (!APP) throw new Error('XLING_APP_URL is not set; run these tests with cargo xtask test');
+const ORIGIN = new URL(APP).origin;
+const ARTIFACTS = process.env.XLING_ARTIFACTS || path.join(os.tmpdir(), 'xling-e2e');
+const SAMPLE_DOCUMENTS = 220;
+
+/** One question per language; the expected paragraph is the same in every
+ *  language (ids `<lang>-<paragraph>`), so any language's copy counts. */
+const QUESTION_LANGUAGES = ['de', 'ar', 'zh', 'hi', 'ru', 'th'];
+const TOP = 5;
+
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'xling-e2e-profile-'));
+const requests = [];
+const pageErrors = [];
+let context;
+let page;
+let questions;
+
+async function open(options = {}) {
+  context = await launchPersistent(profile, options);
+  context.on('request', (request) => requests.push(request.url()));
+  page = context.pages()[0] || (await context.newPage());
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  await page.goto(APP);
+  await waitReady();
+}
+
+async function waitReady() {
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 240_000 });
+}
+
+async function statsText() {
+  return page.textContent('#stats');
+}
+
+/** Runs a search through the form and returns the shown results. */
+async function search(query, mode = 'hybrid') {
+  await page.check(`#mode-${mode}`);
+  await page.fill('#query', query);
+  await page.$eval('#result-summary', (el) => { el.textContent = ''; });
+  await page.press('#query', 'Enter');
+  await page.waitForFunction(
+    () => document.querySelector('#result-summary').textContent !== '' &&
+      !document.querySelector('#results').hasAttribute('aria-busy'),
+    null,
+    { timeout: 60_000 },
+  );
+  return page.$$eval('#results li.result', (items) =>
+    items.map((li) => ({
+      id: li.querySelector('.result-id').textContent,
+      lang: li.querySelector('.result-lang').textContent,
+      title: li.querySelector('.result-title').textContent,
+      passage: li.querySelector('.result-passage').textContent,
+      marked: li.querySelector('.result-passage mark')?.textContent ?? null,
+    })),
+  );
+}
+
+/** For each language, its first question about `paragraph`, and the ranks found. */
+async function askInEveryLanguage(paragraph) {
+  const found = {};
+  for (const lang of QUESTION_LANGUAGES) {
+    const q = questions.find((x) => x.lang === lang && x.paragraph === paragraph);
+    assert.ok(q, `no ${lang} question about paragraph ${paragraph}`);
+    const hits = await search(q.question);
+    const rank = hits.findIndex((h) => h.id.endsWith(`-${paragraph}`));
+    found[lang] = { question: q.question, rank, top: hits.slice(0, TOP).map((h) => h.id) };
+  }
+  return found;
+}
+
+function assertFound(found, when) {
+  for (const [lang, { question, rank, top }] of Object.entries(found)) {
+    assert.ok(rank >= 0 && rank < TOP, `${when}: ${lang} question ${JSON.stringify(question)} did not find its paragraph in the top ${TOP}: ${top}`);
+  }
+}
+
+before(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const response = await fetch(new URL('demo/xquad-r-questions.json', APP));
+  assert.ok(response.ok, 'the demo questions are not served; is web/generated/demo built?');
+  questions = await response.json();
+  await open();
+});
+
+after(async () => {
+  await context?.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+});
+
+test('first visit: the model is downloaded once and kept in Cache Storage', async () => {
+  const cached = await page.evaluate(async () => {
+    const cache = await caches.open('xling-model-v1');
+    return (await cache.keys()).map((r) => new URL(r.url).pathname.split('/').pop()).sort();
+  });
+  assert.deepEqual(cached, ['language-prior.bin', 'model.gguf', 'tokenizer.json']);
+  assert.match(await page.textContent('#model-status'), /ready/i);
+});
+
+test('indexes the demo collection with progress, then finds answers across languages', async () => {
+  await page.click('#load-demo-sample');
+  await page.waitForSelector('#index-status:not([hidden])', { timeout: 30_000 });
+  await page.waitForFunction(() => /passages/.test(document.querySelector('#index-progress-text').textContent), null, { timeout: 60_000 });
+  await page.waitForSelector('#index-status', { state: 'hidden', timeout: 600_000 });
+  assert.match(await statsText(), new RegExp(`${SAMPLE_DOCUMENTS} documents`));
+  assert.match(await page.textContent('#live'), /Added 220 documents/);
+
+  const found = await askInEveryLanguage(3);
+  assertFound(found, 'after indexing');
+  // Language-agnostic: the answers are not all in the question's language.
+  const foreign = Object.entries(found).filter(([lang, f]) => !f.top[f.rank].startsWith(`${lang}-`));
+  assert.ok(foreign.length >= 2, `answers were almost all in the question's language: ${JSON.stringify(found)}`);
+
+  // The language switch: only Arabic and Chinese results.
+  await page.check('#lang-chosen');
+  await page.selectOption('#lang-select', ['ar', 'zh']);
+  const only = await search(questions.find((q) => q.lang === 'de').question);
+  assert.ok(only.length > 0 && only.every((h) => h.lang === 'ar' || h.lang === 'zh'), JSON.stringify(only.map((h) => h.lang)));
+  await page.check('#lang-any');
+
+  // The results page, for the README.
+  const hits = await search('Wie viele Punkte gab die Verteidigung der Panthers ab?');
+  assert.ok(hits.length > 0 && hits.every((h) => h.marked), 'every result highlights its best sentence');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'results.png'), fullPage: false });
+});
+
+test('hostile document text is shown as text, never run', async () => {
+  await page.fill('#paste-text', 'Zebras <img src=x onerror="window.__xss=1"> graze at dawn. <script>window.__xss=2</script>');
+  await page.fill('#paste-title', '<b onmouseover="window.__xss=3">Hostile</b>');
+  await page.click('#add-paste');
+  await page.waitForFunction((n) => document.querySelector('#stats').textContent.includes(`${n} documents`), SAMPLE_DOCUMENTS + 1, { timeout: 60_000 });
+  // BM25 over subword pieces also matches unrelated documents further down.
+  const hits = await search('zebras graze at dawn', 'keyword');
+  assert.ok(hits[0].id.startsWith('paste-'), JSON.stringify(hits[0]));
+  assert.match(hits[0].passage, /<img src=x onerror="window.__xss=1">/);
+  assert.equal(hits[0].title, '<b onmouseover="window.__xss=3">Hostile</b>');
+  const injected = await page.$$eval('#results img, #results script, #results b', (els) => els.length);
+  assert.equal(injected, 0);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+});
+
+test('the index survives a reload without re-indexing', async () => {
+  await page.reload();
+  await waitReady();
+  assert.match(await statsText(), new RegExp(`${SAMPLE_DOCUMENTS + 1} documents`));
+  assert.match(await page.textContent('#live'), /Restored your index/);
+  assertFound(await askInEveryLanguage(3), 'after a reload');
+});
+
+test('offline: the app reloads and searches with the network off', async () => {
+  await context.setOffline(true);
+  try {
+    await page.reload();
+    await waitReady();
+    assert.match(await statsText(), new RegExp(`${SAMPLE_DOCUMENTS + 1} documents`));
+    assertFound(await askInEveryLanguage(7), 'offline');
+  } finally {
+    await context.setOffline(false);
+  }
+});
+
+test('a browser restart, offline from the start, keeps model and index', async () => {
+  await context.close();
+  await open({ offline: true });
+  assert.match(await statsText(), new RegExp(`${SAMPLE_DOCUMENTS + 1} documents`));
+  const hits = await search('zebras graze at dawn', 'keyword');
+  assert.match(hits[0].title, /Hostile/);
+});
+
+test('no request left the origin, and no page error happened', () => {
+  assert.ok(requests.length > 10, 'requests were not recorded');
+  assert.deepEqual(foreignRequests(requests, ORIGIN), []);
+  assert.deepEqual(pageErrors, []);
+});

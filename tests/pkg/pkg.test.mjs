@@ -1,0 +1,210 @@
+// The wasm package (pkg/) as a JavaScript program uses it, in Node: the real
+// model, cross-lingual search, save/restore, staged adds, and every kind of
+// bad input giving a typed XlingError while the engine keeps working.
+//
+// Env (set by `cargo xtask test`): XLING_PKG_DIR, XLING_MODEL_DIR, and
+// XLING_APP_URL (the app's server, for loading the model from a URL).
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
+
+const PKG = required('XLING_PKG_DIR');
+const MODEL = required('XLING_MODEL_DIR');
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set; run these tests with cargo xtask test`);
+  return value;
+}
+
+const modelFile = (name) => fs.readFileSync(path.join(MODEL, name));
+
+let xling;
+let engine;
+
+const DOCS = [
+  { id: 'de-train', text: 'Der Zug nach Berlin fährt jeden Morgen um acht Uhr vom Hauptbahnhof ab.', title: 'Fahrplan' },
+  { id: 'ar-museum', text: 'المتحف مغلق يوم الاثنين ويفتح أبوابه من الثلاثاء إلى الأحد.' },
+  { id: 'zh-rain', text: '明天北京会下大雨，请记得带伞。' },
+  { id: 'es-recipe', text: 'Para la tortilla necesitas huevos, patatas, cebolla y aceite de oliva.' },
+  { id: 'en-volcano', text: 'The volcano erupted in 1883 and the explosion was heard thousands of kilometres away.' },
+];
+
+before(async () => {
+  xling = await import(pathToFileURL(path.join(PKG, 'xling-wasm.js')).href);
+  xling.initSync({ module: fs.readFileSync(path.join(PKG, 'xling-wasm_bg.wasm')) });
+  engine = new xling.Engine(modelFile('model.gguf'), modelFile('tokenizer.json'), modelFile('language-prior.bin'));
+  engine.addDocuments(DOCS);
+});
+
+/** Asserts that `f` throws an XlingError with `code`. */
+function throwsXling(f, code, what) {
+  let thrown;
+  try {
+    f();
+  } catch (error) {
+    thrown = error;
+  }
+  assert.ok(thrown, `${what}: no error`);
+  assert.equal(thrown.name, 'XlingError', `${what}: ${thrown}`);
+  assert.equal(thrown.code, code, `${what}: ${thrown.message}`);
+  assert.ok(thrown.message.length > 10, `${what}: message too short: ${thrown.message}`);
+  return thrown;
+}
+
+const top = (query, options) => engine.search(query, { k: 3, ...options }).hits[0]?.id;
+
+test('finds the right passage across languages', () => {
+  assert.equal(top('When does the train to Berlin leave?'), 'de-train');
+  assert.equal(top('Which day is the museum closed?'), 'ar-museum');
+  assert.equal(top('¿Va a llover en Pekín?'), 'zh-rain');
+  assert.equal(top('وصفة العجة بالبطاطا'), 'es-recipe');
+  const result = engine.search('volcano eruption', { mode: 'keyword', k: 5 });
+  assert.equal(result.hits[0].id, 'en-volcano');
+  assert.equal(result.hits.length, 1, 'keyword mode only returns documents sharing a term');
+});
+
+test('results carry language, scores and a highlight inside the passage', () => {
+  const { hits, queryLanguage } = engine.search('Wann fährt der Zug nach Berlin?', { k: 5 });
+  assert.equal(queryLanguage, 'de');
+  const hit = hits.find((h) => h.id === 'de-train');
+  assert.equal(hit.lang, 'de');
+  assert.equal(hit.title, 'Fahrplan');
+  assert.ok(hit.score > 0 && hit.dense !== null);
+  const [start, end] = hit.highlight;
+  assert.ok(start >= 0 && end <= hit.passage.length && start < end);
+  assert.match(hit.passage.slice(start, end), /Zug nach Berlin/);
+  for (const h of hits) assert.ok(typeof h.passage === 'string' && h.passage.length > 0);
+});
+
+test('the language switch restricts results', () => {
+  const only = engine.search('train', { languages: ['ar', 'zh'], k: 10 }).hits;
+  assert.ok(only.length > 0);
+  assert.ok(only.every((h) => h.lang === 'ar' || h.lang === 'zh'), JSON.stringify(only.map((h) => h.lang)));
+  // The rain passage is Chinese; 'same' still puts the German one first.
+  const question = 'Wird es morgen in Peking stark regnen?';
+  assert.equal(engine.search(question, { k: 1, queryLanguage: 'de' }).hits[0].id, 'zh-rain');
+  const same = engine.search(question, { languages: 'same', queryLanguage: 'de', k: 10 }).hits;
+  assert.equal(same[0].lang, 'de');
+  assert.equal(same.length, DOCS.length);
+});
+
+test('save and restore give the same index', () => {
+  const bytes = engine.save();
+  assert.ok(bytes instanceof Uint8Array && bytes.length > 1000);
+  const before = engine.search('train', { k: 5 });
+  const other = new xling.Engine(modelFile('model.gguf'), modelFile('tokenizer.json'));
+  const stats = other.restore(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  assert.equal(stats.documents, DOCS.length);
+  assert.deepEqual(other.search('train', { k: 5 }), before);
+  other.free();
+});
+
+test('a staged add can be stepped, cancelled and committed once', () => {
+  const docs = [
+    { id: 'staged-1', text: 'Les abeilles fabriquent du miel dans la ruche.' },
+    { id: 'staged-2', text: 'Пчёлы делают мёд в улье. Это их работа.' },
+  ];
+  const cancelled = engine.prepareAdd(docs);
+  engine.embedNext(cancelled, 1);
+  cancelled.free();
+  assert.equal(engine.stats().documents, DOCS.length, 'a dropped job adds nothing');
+
+  const job = engine.prepareAdd(docs);
+  assert.equal(job.documents, 2);
+  throwsXling(() => engine.commitAdd(job), 'invalid_job', 'commit before embedding');
+  const total = job.total;
+  let steps = 0;
+  while (job.remaining > 0) {
+    assert.equal(engine.embedNext(job, 1), 1);
+    steps += 1;
+  }
+  assert.equal(steps, total);
+  assert.deepEqual(engine.commitAdd(job), { documents: 2, passages: total });
+  throwsXling(() => engine.commitAdd(job), 'invalid_job', 'second commit');
+  assert.equal(top('where do bees make honey?', { k: 2 }).startsWith('staged-'), true);
+  assert.equal(engine.deleteDocuments(['staged-1', 'staged-2']), 2);
+});
+
+test('bad input from JavaScript gives typed errors and changes nothing', () => {
+  const stats = engine.stats();
+  const cases = [
+    [() => engine.search(123), 'invalid_input', 'number as query'],
+    [() => engine.search(null), 'invalid_input', 'null query'],
+    [() => engine.search('x'.repeat(100_000)), 'invalid_input', 'huge query'],
+    [() => engine.search('train', { mode: 'fuzzy' }), 'invalid_input', 'unknown mode'],
+    [() => engine.search('train', { lang: 'de' }), 'invalid_input', 'misspelt option'],
+    [() => engine.search('train', { k: 0 }), 'invalid_input', 'k = 0'],
+    [() => engine.search('train', { k: 'ten' }), 'invalid_input', 'k as a string'],
+    [() => engine.search('train', { languages: ['12'] }), 'invalid_input', 'bad language code'],
+    [() => engine.search('train', 'hybrid'), 'invalid_input', 'options as a string'],
+    [() => engine.addDocuments('not an array'), 'invalid_input', 'string as documents'],
+    [() => engine.addDocuments([{ id: 1, text: 'x' }]), 'invalid_input', 'number as id'],
+    [() => engine.addDocuments([{ id: 'a' }]), 'invalid_input', 'missing text'],
+    [() => engine.addDocuments([{ id: 'a', text: 'x' }], 'not a function'), 'invalid_input', 'progress not a function'],
+    [() => engine.addDocuments([{ id: '', text: 'x' }]), 'invalid_document', 'empty id'],
+    [() => engine.addDocuments([{ id: 'blank', text: '   ' }]), 'invalid_document', 'blank text'],
+    [() => engine.addDocuments([{ id: 'de-train', text: 'again' }]), 'invalid_document', 'duplicate id'],
+    [() => engine.addDocuments([{ id: 'huge', text: 'a'.repeat(17 * 1024 * 1024) }]), 'invalid_document', 'text over 16 MB'],
+    [() => engine.addDocuments([{ id: 'tag', text: 'hello', lang: 'not a tag' }]), 'invalid_document', 'bad lang'],
+    [() => engine.deleteDocuments(['no-such-id']), 'invalid_document', 'unknown id'],
+    [() => engine.deleteDocuments('de-train'), 'invalid_input', 'string as ids'],
+    [() => engine.restore(new Uint8Array([1, 2, 3])), 'invalid_index', 'not an index'],
+    [() => engine.restore('bytes'), 'invalid_input', 'string as index'],
+    [() => engine.embed('x', 'question'), 'invalid_input', 'unknown embedding kind'],
+  ];
+  for (const [f, code, what] of cases) throwsXling(f, code, what);
+
+  // A corrupted snapshot: one flipped byte anywhere is caught by the checksum.
+  const saved = engine.save();
+  for (const at of [20, Math.floor(saved.length / 2), saved.length - 3]) {
+    const bad = saved.slice();
+    bad[at] ^= 0x40;
+    throwsXling(() => engine.restore(bad), 'invalid_index', `byte ${at} flipped`);
+  }
+  throwsXling(() => engine.restore(saved.slice(0, saved.length - 100)), 'invalid_index', 'truncated index');
+
+  assert.deepEqual(engine.stats(), stats, 'errors changed the index');
+  assert.equal(top('When does the train to Berlin leave?'), 'de-train', 'the engine still works');
+});
+
+test('bad model bytes give invalid_model', () => {
+  const tokenizer = modelFile('tokenizer.json');
+  const model = modelFile('model.gguf');
+  throwsXling(() => new xling.Engine(new Uint8Array(), tokenizer), 'invalid_model', 'empty model');
+  throwsXling(() => new xling.Engine(model.subarray(0, 1_000_000), tokenizer), 'invalid_model', 'truncated model');
+  throwsXling(() => new xling.Engine(model, new Uint8Array()), 'invalid_model', 'empty tokenizer');
+  throwsXling(() => new xling.Engine(model, tokenizer, new Uint8Array([1, 2, 3])), 'invalid_index', 'bad prior');
+  throwsXling(() => new xling.Engine('model', tokenizer), 'invalid_input', 'string as model');
+  throwsXling(() => new xling.Engine(model, tokenizer, null, { weights: 'q8' }), 'invalid_input', 'unknown weights');
+});
+
+test('loads the model from a URL with byte progress', { skip: !process.env.XLING_APP_URL }, async () => {
+  const events = [];
+  const loaded = await xling.Engine.fromUrl(new URL('model/', process.env.XLING_APP_URL).href, {
+    onProgress: (p) => events.push(p),
+  });
+  assert.ok(events.length > 3);
+  const last = events[events.length - 1];
+  const total = ['model.gguf', 'tokenizer.json', 'language-prior.bin']
+    .map((f) => fs.statSync(path.join(MODEL, f)).size)
+    .reduce((a, b) => a + b);
+  assert.equal(last.total, total);
+  assert.equal(last.loaded, total);
+  for (let i = 1; i < events.length; i++) assert.ok(events[i].loaded >= events[i - 1].loaded);
+  loaded.addDocuments(DOCS.slice(0, 2));
+  assert.equal(loaded.search('museum closed Monday', { k: 1 }).hits[0].id, 'ar-museum');
+  loaded.free();
+
+  await assert.rejects(
+    xling.Engine.fromUrl(new URL('no-such-dir/', process.env.XLING_APP_URL).href),
+    (error) => error.name === 'XlingError' && error.code === 'network',
+  );
+  await assert.rejects(
+    xling.Engine.fromUrl(new URL('model/', process.env.XLING_APP_URL).href, { onProgress: 5 }),
+    (error) => error.code === 'invalid_input',
+  );
+});
