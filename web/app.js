@@ -322,12 +322,13 @@ async function runAdd(prepare) {
     }
     showIndexStatus(prepared.docs.length);
     const started = performance.now();
-    const result = await request('add', { docs: prepared.docs });
+    const result = await request('add', { docs: prepared.docs, skipExisting: Boolean(prepared.skipExisting) });
     if (result.stats) updateStats(result.stats);
     const seconds = (performance.now() - started) / 1000;
-    const summary = result.cancelled
+    let summary = result.cancelled
       ? CANCELLED
       : `Added ${plural(result.documents, 'document', 'documents')} (${plural(result.passages, 'passage', 'passages')}) in ${formatDuration(seconds)}`;
+    if (!result.cancelled && result.skipped) summary += ` (${plural(result.skipped, 'document was', 'documents were')} already in the index)`;
     announce([summary, ...notes].join(' '));
     return !result.cancelled;
   } catch (err) {
@@ -467,7 +468,8 @@ async function fetchDemo(url) {
       if (typeof d.lang === 'string') doc.lang = d.lang;
       return doc;
     });
-  return { docs, notes: [] };
+  // The sample is part of the full collection: add only what is missing.
+  return { docs, notes: [], skipExisting: true };
 }
 
 function loadDemo(which) {

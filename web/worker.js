@@ -5,7 +5,7 @@
 //   request  page → worker  { id, type, ...args }
 //   reply    worker → page  { id, ok: true, result } | { id, ok: false, error: { code, message } }
 //   event    worker → page  { event, ...data }  (no id)
-// Requests: init, add {docs}, cancel, search {query, mode, k, languages},
+// Requests: init, add {docs, skipExisting?}, cancel, search {query, mode, k, languages},
 // delete {ids}, stats, export, import {bytes}, clear, memory.
 // Events: model-progress, index-progress, saved, stats, error.
 //
@@ -152,8 +152,16 @@ async function initEngine() {
 
 const ENGINE_NAME = 'CPU (WASM SIMD) · multilingual-e5-small Q4_0';
 
-async function addDocuments({ docs }) {
+async function addDocuments({ docs, skipExisting = false }) {
   const e = needEngine();
+  let skipped = 0;
+  if (skipExisting && Array.isArray(docs)) {
+    const known = new Set(e.documents().map((d) => d.id));
+    const fresh = docs.filter((d) => !(d && known.has(d.id)));
+    skipped = docs.length - fresh.length;
+    docs = fresh;
+    if (!docs.length) return { result: { documents: 0, passages: 0, skipped, cancelled: false, stats: stats() } };
+  }
   const job = e.prepareAdd(docs);
   adding = true;
   cancelRequested = false;
@@ -181,7 +189,7 @@ async function addDocuments({ docs }) {
     const report = e.commitAdd(job);
     await save();
     scheduleMaintenance();
-    return { result: { ...report, cancelled: false, stats: stats() } };
+    return { result: { ...report, skipped, cancelled: false, stats: stats() } };
   } finally {
     adding = false;
     cancelRequested = false;
