@@ -138,7 +138,10 @@ test('indexes the demo collection with progress, then finds answers across langu
   // The results page, for the README.
   const hits = await search('Wie viele Punkte gab die Verteidigung der Panthers ab?');
   assert.ok(hits.length > 0 && hits.every((h) => h.marked), 'every result highlights its best sentence');
-  await page.screenshot({ path: path.join(ARTIFACTS, 'results.png'), fullPage: false });
+  await page.setViewportSize({ width: 1000, height: 1250 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'results.png') });
+  await page.setViewportSize({ width: 1100, height: 900 });
 });
 
 test('hostile document text is shown as text, never run', async () => {
@@ -182,6 +185,74 @@ test('a browser restart, offline from the start, keeps model and index', async (
   assert.match(await statsText(), new RegExp(`${SAMPLE_DOCUMENTS + 1} documents`));
   const hits = await search('zebras graze at dawn', 'keyword');
   assert.match(hits[0].title, /Hostile/);
+  // Back online for the tests that follow.
+  await context.close();
+  await open();
+});
+
+test('export, clear everything, import the file back', async () => {
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-index')]);
+  const file = path.join(ARTIFACTS, 'exported.xlidx');
+  await download.saveAs(file);
+  assert.ok(fs.statSync(file).size > 100_000);
+
+  page.once('dialog', (dialog) => dialog.accept());
+  await page.click('#clear-all');
+  await page.waitForFunction(() => /^0 documents/.test(document.querySelector('#stats').textContent), null, { timeout: 30_000 });
+  await page.reload();
+  await waitReady();
+  assert.match(await statsText(), /^0 documents/, 'cleared index came back after a reload');
+
+  // A corrupted file is refused and the (empty) index stays.
+  const corrupted = fs.readFileSync(file);
+  corrupted[corrupted.length >> 1] ^= 0xff;
+  await page.setInputFiles('#import-input', { name: 'bad.xlidx', mimeType: 'application/octet-stream', buffer: corrupted });
+  await page.waitForFunction(() => /index/i.test(document.querySelector('#live').textContent) && /could not|not|error|corrupt/i.test(document.querySelector('#live').textContent), null, { timeout: 30_000 });
+  assert.match(await statsText(), /^0 documents/);
+
+  await page.setInputFiles('#import-input', file);
+  await page.waitForFunction((n) => document.querySelector('#stats').textContent.startsWith(`${n} documents`), SAMPLE_DOCUMENTS + 1, { timeout: 60_000 });
+  assertFound(await askInEveryLanguage(3), 'after import');
+});
+
+test('files: an HTML file becomes text, its markup never runs', async () => {
+  const html = '<html><head><title>Field notes</title><script>window.__xss=4</script></head>' +
+    '<body><h1>Quokkas</h1><p>Quokkas live on Rottnest Island <img src=x onerror="window.__xss=5"> near Perth.</p></body></html>';
+  await page.setInputFiles('#file-input', [
+    { name: 'notes.html', mimeType: 'text/html', buffer: Buffer.from(html) },
+    { name: 'plain.txt', mimeType: 'text/plain', buffer: Buffer.from('Wombats dig long burrows with their strong claws.') },
+  ]);
+  await page.waitForFunction((n) => document.querySelector('#stats').textContent.startsWith(`${n} documents`), SAMPLE_DOCUMENTS + 3, { timeout: 60_000 });
+  const hits = await search('Where do quokkas live?', 'hybrid');
+  assert.equal(hits[0].title, 'Field notes');
+  assert.match(hits[0].passage, /Rottnest Island/);
+  assert.doesNotMatch(hits[0].passage, /window\.__xss|<img/);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  assert.equal((await search('wombat burrows', 'semantic'))[0].id, 'plain.txt');
+});
+
+test('indexing can be cancelled and adds nothing', async () => {
+  const before = await statsText();
+  await page.click('#load-demo-full');
+  await page.waitForSelector('#index-status:not([hidden])', { timeout: 120_000 });
+  await page.waitForFunction(() => /Indexing \d+ of [\d,]+ passages/.test(document.querySelector('#index-progress-text').textContent), null, { timeout: 120_000 });
+  await page.click('#cancel-index');
+  await page.waitForSelector('#index-status', { state: 'hidden', timeout: 60_000 });
+  assert.match(await page.textContent('#live'), /cancelled/i);
+  assert.equal((await statsText()).split(' · ').slice(0, 2).join(), before.split(' · ').slice(0, 2).join());
+});
+
+test('usable on a phone-sized screen', async () => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  await search('Wie viele Punkte gab die Verteidigung der Panthers ab?');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 360px`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'phone.png') });
+  // Every form control has an accessible name.
+  const unnamed = await page.$$eval('input, select, textarea, button', (els) =>
+    els.filter((e) => !e.hidden && e.type !== 'hidden' && !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()).map((e) => e.id || e.outerHTML.slice(0, 60)));
+  assert.deepEqual(unnamed, []);
+  await page.setViewportSize({ width: 1100, height: 900 });
 });
 
 test('no request left the origin, and no page error happened', () => {

@@ -142,3 +142,26 @@ fn respond(
     }
     stream.flush()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_map_to_files_inside_the_root_only() -> Result<()> {
+        let root = std::env::temp_dir().join(format!("xling-serve-test-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("model"))?;
+        std::fs::write(root.join("index.html"), "<!doctype html>")?;
+        std::fs::write(root.join("model").join("a b.json"), "{}")?;
+        assert_eq!(resolve(&root, "/"), Some(root.join("index.html")));
+        assert_eq!(resolve(&root, "/?x=1"), Some(root.join("index.html")));
+        assert_eq!(resolve(&root, "/model/a%20b.json#top"), Some(root.join("model").join("a b.json")));
+        assert_eq!(resolve(&root, "/model/../index.html"), None);
+        assert_eq!(resolve(&root, "/%2e%2e/etc/passwd"), None);
+        assert_eq!(resolve(&root, "/missing.js"), None);
+        assert_eq!(resolve(&root, "/%zz"), None);
+        assert_eq!(content_type(Path::new("x_bg.wasm")), "application/wasm");
+        std::fs::remove_dir_all(&root)?;
+        Ok(())
+    }
+}
