@@ -155,7 +155,10 @@ mod tests {
         std::fs::write(root.join("model").join("a b.json"), "{}")?;
         assert_eq!(resolve(&root, "/"), Some(root.join("index.html")));
         assert_eq!(resolve(&root, "/?x=1"), Some(root.join("index.html")));
-        assert_eq!(resolve(&root, "/model/a%20b.json#top"), Some(root.join("model").join("a b.json")));
+        assert_eq!(
+            resolve(&root, "/model/a%20b.json#top"),
+            Some(root.join("model").join("a b.json"))
+        );
         assert_eq!(resolve(&root, "/model/../index.html"), None);
         assert_eq!(resolve(&root, "/%2e%2e/etc/passwd"), None);
         assert_eq!(resolve(&root, "/missing.js"), None);

@@ -21,6 +21,8 @@ pub enum BenchCommand {
     Encode(EncodeArgs),
     /// Dense index: HNSW vs brute force (recall, latency, build speed, bytes).
     Index(crate::bench_index::Args),
+    /// Native side of the browser benchmark: indexing and query latency on given files.
+    Native(crate::bench_native::Args),
 }
 
 #[derive(clap::Args, Clone)]
@@ -86,6 +88,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     let mut args = match cmd {
         BenchCommand::Encode(args) => args,
         BenchCommand::Index(args) => return crate::bench_index::run(args),
+        BenchCommand::Native(args) => return crate::bench_native::run(args),
     };
     if args.quick {
         args.passages = args.passages.min(48);

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_index;
+mod bench_native;
 mod convert;
 mod demo;
 mod embed;
