@@ -46,6 +46,15 @@ async function waitReady() {
   await page.waitForSelector('body[data-ready="true"]', { timeout: 240_000 });
 }
 
+/** Waits for the live region (it is cleared, then set 50 ms later) to match. */
+async function waitLive(pattern) {
+  await page.waitForFunction(
+    (source) => new RegExp(source, 'i').test(document.querySelector('#live').textContent),
+    pattern.source,
+    { timeout: 30_000 },
+  );
+}
+
 async function statsText() {
   return page.textContent('#stats');
 }
@@ -120,7 +129,7 @@ test('indexes the demo collection with progress, then finds answers across langu
   await page.waitForFunction(() => /passages/.test(document.querySelector('#index-progress-text').textContent), null, { timeout: 60_000 });
   await page.waitForSelector('#index-status', { state: 'hidden', timeout: 600_000 });
   assert.match(await statsText(), new RegExp(`${SAMPLE_DOCUMENTS} documents`));
-  assert.match(await page.textContent('#live'), /Added 220 documents/);
+  await waitLive(/Added 220 documents/);
 
   const found = await askInEveryLanguage(3);
   assertFound(found, 'after indexing');
@@ -163,7 +172,7 @@ test('the index survives a reload without re-indexing', async () => {
   await page.reload();
   await waitReady();
   assert.match(await statsText(), new RegExp(`${SAMPLE_DOCUMENTS + 1} documents`));
-  assert.match(await page.textContent('#live'), /Restored your index/);
+  await waitLive(/Restored your index/);
   assertFound(await askInEveryLanguage(3), 'after a reload');
 });
 
@@ -207,7 +216,7 @@ test('export, clear everything, import the file back', async () => {
   const corrupted = fs.readFileSync(file);
   corrupted[corrupted.length >> 1] ^= 0xff;
   await page.setInputFiles('#import-input', { name: 'bad.xlidx', mimeType: 'application/octet-stream', buffer: corrupted });
-  await page.waitForFunction(() => /index/i.test(document.querySelector('#live').textContent) && /could not|not|error|corrupt/i.test(document.querySelector('#live').textContent), null, { timeout: 30_000 });
+  await waitLive(/index.*(could not|not|error|corrupt)|(could not|not|error|corrupt).*index/);
   assert.match(await statsText(), /^0 documents/);
 
   await page.setInputFiles('#import-input', file);
@@ -238,7 +247,7 @@ test('indexing can be cancelled and adds nothing', async () => {
   await page.waitForFunction(() => /Indexing \d+ of [\d,]+ passages/.test(document.querySelector('#index-progress-text').textContent), null, { timeout: 120_000 });
   await page.click('#cancel-index');
   await page.waitForSelector('#index-status', { state: 'hidden', timeout: 60_000 });
-  assert.match(await page.textContent('#live'), /cancelled/i);
+  await waitLive(/cancelled/);
   assert.equal((await statsText()).split(' · ').slice(0, 2).join(), before.split(' · ').slice(0, 2).join());
 });
 
