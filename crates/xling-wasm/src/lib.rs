@@ -14,7 +14,7 @@ mod fetch;
 use js_sys::{Function, Uint8Array};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
-use xling_core::index::{Index, IndexConfig, LanguagePrior, PendingAdd};
+use xling_core::index::{check_query, Index, IndexConfig, LanguagePrior, PendingAdd, SearchMode};
 use xling_core::lang::detect_language;
 use xling_core::{Embedder, ModelFiles, Prefix, WeightFormat};
 
@@ -412,14 +412,23 @@ impl Engine {
         let options: SearchOptionsInput =
             convert::options_from_js(options.into(), "options", convert::SEARCH_OPTIONS)?;
         let options = options.into_options()?;
-        let query_language = match &options.query_language {
-            Some(code) => code.clone(),
-            None => detect_language(&query).code.to_owned(),
+        let tokenizer = self.embedder.tokenizer();
+        check_query(tokenizer, &query).map_err(WasmError::from)?;
+        let vector = match options.mode {
+            SearchMode::Lexical => Vec::new(),
+            _ => self
+                .embedder
+                .embed_one(&query, Prefix::Query)
+                .map_err(WasmError::from)?,
         };
         let hits = self
             .index
-            .search(&self.embedder, &query, &options)
+            .search_with_vector(tokenizer, &query, &vector, &options)
             .map_err(WasmError::from)?;
+        let query_language = match &options.query_language {
+            Some(code) => code.clone(),
+            None => self.index.query_language(&query, &vector),
+        };
         let output = SearchOutput {
             hits: hits.into_iter().map(Into::into).collect(),
             query_language,

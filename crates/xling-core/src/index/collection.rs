@@ -11,7 +11,7 @@ use super::debias::{correct, Correction, DebiasConfig};
 use super::dense::{DenseConfig, DenseIndex};
 use super::document::Document;
 use super::fusion::{fuse, Candidate, FusionConfig, SearchMode};
-use super::languages::{language_of, LanguagePrior, LanguageStats};
+use super::languages::{language_of, LanguagePrior, LanguageStats, TEXT_SURE};
 use super::lexical::{Bm25Params, LexicalIndex};
 use super::snapshot::{Snapshot, SnapshotWriter};
 use crate::chunk::{chunk_text, Chunk, ChunkConfig};
@@ -690,6 +690,23 @@ impl Index {
         self.search_checked(tokenizer, query, vector, options)
     }
 
+    /// The language a query is taken to be in: the text detector's when it
+    /// is sure (or the script names the language), else the prior language
+    /// whose mean query vector is nearest to the query's embedding (short
+    /// questions fool character statistics: "Wie viele Punkte gab die
+    /// Verteidigung ab?" reads as Afrikaans), else the text guess.
+    /// `vector` may be empty (lexical mode).
+    pub fn query_language(&self, query: &str, vector: &[f32]) -> String {
+        let by_text = detect_language(query);
+        if by_text.confidence >= TEXT_SURE || vector.is_empty() {
+            return by_text.code.to_owned();
+        }
+        match self.prior.as_ref().and_then(|p| p.nearest_query(vector)) {
+            Some((code, _)) => code.to_owned(),
+            None => by_text.code.to_owned(),
+        }
+    }
+
     /// The search itself, once the model and the query have been checked.
     fn search_checked(
         &self,
@@ -705,7 +722,7 @@ impl Index {
             Some(code) => normalize_language(code).ok_or_else(|| {
                 Error::InvalidInput(format!("query language {code:?} is not a language code"))
             })?,
-            None => detect_language(query).code.to_owned(),
+            None => self.query_language(query, vector),
         };
         if options.languages == LanguageScope::Same && query_language != UNDETERMINED {
             // Passages in the query's language first, then the rest.
@@ -1260,8 +1277,9 @@ pub fn lexical_terms(tokenizer: &Tokenizer, text: &str) -> Result<Vec<u32>> {
         .collect())
 }
 
-/// Refuses queries the engine cannot answer meaningfully.
-fn check_query(tokenizer: &Tokenizer, query: &str) -> Result<()> {
+/// Refuses queries the engine cannot answer meaningfully (empty, or longer
+/// than one model window); callers that embed a query themselves check first.
+pub fn check_query(tokenizer: &Tokenizer, query: &str) -> Result<()> {
     if query.trim().is_empty() {
         return Err(Error::InvalidInput("the query is empty".into()));
     }

@@ -240,11 +240,24 @@ impl LanguagePrior {
     /// enough for this to identify the language of short texts, where
     /// character statistics fail.
     pub fn nearest(&self, vector: &[f32]) -> Option<(&str, f32)> {
+        self.nearest_by(vector, |l| &l.passage_mean)
+    }
+
+    /// [`LanguagePrior::nearest`] for a query embedding (`query: ` prefix),
+    /// against the mean query vectors.
+    pub fn nearest_query(&self, vector: &[f32]) -> Option<(&str, f32)> {
+        self.nearest_by(vector, |l| &l.query_mean)
+    }
+
+    fn nearest_by(
+        &self,
+        vector: &[f32],
+        mean: impl Fn(&PriorLanguage) -> &Vec<f32>,
+    ) -> Option<(&str, f32)> {
         let mut best: Option<(usize, f32)> = None;
         let mut second = f32::INFINITY;
         for (i, l) in self.languages.iter().enumerate() {
-            let d: f32 = l
-                .passage_mean
+            let d: f32 = mean(l)
                 .iter()
                 .zip(vector)
                 .map(|(m, v)| (m - v) * (m - v))

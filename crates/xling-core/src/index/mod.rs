@@ -14,8 +14,8 @@ pub mod snapshot;
 pub mod vector;
 
 pub use collection::{
-    lexical_terms, AddReport, Hit, Index, IndexConfig, IndexStats, LanguageScope, PendingAdd,
-    SearchOptions,
+    check_query, lexical_terms, AddReport, Hit, Index, IndexConfig, IndexStats, LanguageScope,
+    PendingAdd, SearchOptions,
 };
 pub use debias::{DebiasConfig, QueryMean};
 pub use document::Document;

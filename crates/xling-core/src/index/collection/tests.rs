@@ -497,3 +497,36 @@ fn deferred_maintenance_builds_graphs_one_step_at_a_time() -> Result<()> {
     );
     Ok(())
 }
+
+#[test]
+fn an_unsure_query_takes_the_language_of_the_nearest_prior_query_mean() -> Result<()> {
+    use crate::index::languages::PriorLanguage;
+    let (_, mut index) = built()?;
+    let dim = index.dense.dim();
+    let axis = |i: usize| {
+        let mut v = vec![0.0; dim];
+        v[i] = 1.0;
+        v
+    };
+    let lang = |code: &str, query_axis: usize| PriorLanguage {
+        code: code.into(),
+        sentences: 1,
+        // Passage means on other axes: only the query means may decide.
+        passage_mean: axis(query_axis + 2),
+        query_mean: axis(query_axis),
+    };
+    let prior = LanguagePrior::new(
+        index.model_fingerprint(),
+        dim,
+        vec![lang("de", 0), lang("sw", 1)],
+    )?;
+    // No prior yet: the text guess stands (undetermined for "zq").
+    assert_eq!(index.query_language("zq", &axis(1)), "und");
+    index.set_language_prior(prior)?;
+    assert_eq!(index.query_language("zq", &axis(0)), "de");
+    assert_eq!(index.query_language("zq", &axis(1)), "sw");
+    // A sure text detection wins over the embedding; lexical mode has none.
+    assert_eq!(index.query_language("สวัสดีครับ", &axis(1)), "th");
+    assert_eq!(index.query_language("zq", &[]), "und");
+    Ok(())
+}
