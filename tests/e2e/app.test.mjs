@@ -133,9 +133,12 @@ test('indexes the demo collection with progress, then finds answers across langu
 
   const found = await askInEveryLanguage(3);
   assertFound(found, 'after indexing');
-  // Language-agnostic: the answers are not all in the question's language.
-  const foreign = Object.entries(found).filter(([lang, f]) => !f.top[f.rank].startsWith(`${lang}-`));
-  assert.ok(foreign.length >= 2, `answers were almost all in the question's language: ${JSON.stringify(found)}`);
+  // Language-agnostic: the paragraph's copies in other languages rank with
+  // the question's own (plain cosine fills the top with the query's language).
+  for (const [lang, f] of Object.entries(found)) {
+    const languages = new Set(f.top.map((id) => id.split('-')[0]));
+    assert.ok(languages.size >= 3, `${lang}: the top ${TOP} is in only ${[...languages]}`);
+  }
 
   // The language switch: only Arabic and Chinese results.
   await page.check('#lang-chosen');
