@@ -1,0 +1,677 @@
+// The browser benchmark (`cargo xtask bench web`): xling's WASM engine in
+// headless Chromium next to native `xling` on the same texts, in one run.
+//
+// Measured in the browser (one persistent profile, so Cache Storage and OPFS
+// survive restarts): the first visit (model download), the cold start from
+// the cache (median of 3 restarts), indexing throughput (200 XQuAD-R
+// paragraphs; 10,000 Tatoeba sentences in requests of 1,000), the engine's
+// wasm memory after indexing, and query latency (median, p95; semantic and
+// hybrid) end to end in the page and inside the worker. The native side is
+// `xling bench native` on the same files, one thread, Q4_0 weights as in the
+// browser. Prints a table and writes every figure as JSON.
+//
+// A benchmark, not a test: missed targets are reported, never fatal; only
+// real failures (a request that fails, a crash, a missing input) exit non-zero.
+//
+// Environment (set by `cargo xtask bench web`): XLING_APP_URL, XLING_BIN,
+// XLING_MODEL_DIR, XLING_DATA_DIR, XLING_BENCH_JSON.
+// Options: --quick (1,000 sentences), --passages N (sentences, default
+// 10,000), --queries N (default 100), --all-threads (native also with 2
+// threads), --no-native (browser only, for working on this script),
+// --keep (keep the temporary directory).
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { foreignRequests, launchPersistent, recordRequests } from '../support/browser.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const DIST = path.resolve(HERE, '../../web/dist');
+
+const XQUAD_PARAGRAPHS = 200;
+const CHUNK_DOCS = 1000;
+const COLD_STARTS = 3;
+const K = 10;
+const MODES = ['semantic', 'hybrid'];
+const ENCODE_RATIO_TARGET = 0.5;
+const SHORT_QUERY_MS_TARGET = 30;
+/** Model download and engine start on a slow machine. */
+const READY_TIMEOUT_MS = 10 * 60 * 1000;
+/** Background graph building after the last add, if any is due. */
+const MAINTENANCE_TIMEOUT_MS = 10 * 60 * 1000;
+const PROGRESS_EVERY_MS = 15 * 1000;
+
+// ---------------------------------------------------------------- options
+
+function parseArgs(argv) {
+  const options = { passages: 10000, queries: 100, quick: false, allThreads: false, native: true, keep: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
+      const n = Number(v);
+      if (!Number.isInteger(n) || n <= 0) fail(`${arg.split('=')[0]} needs a positive whole number, not ${JSON.stringify(v)}`);
+      return n;
+    };
+    if (arg === '--quick') options.quick = true;
+    else if (arg === '--all-threads') options.allThreads = true;
+    else if (arg === '--no-native') options.native = false;
+    else if (arg === '--keep') options.keep = true;
+    else if (arg === '--passages' || arg.startsWith('--passages=')) options.passages = value();
+    else if (arg === '--queries' || arg.startsWith('--queries=')) options.queries = value();
+    else if (arg === '--help' || arg === '-h') {
+      console.log('usage: node bench/browser.mjs [--quick] [--passages N] [--queries N] [--all-threads] [--no-native] [--keep]');
+      process.exit(0);
+    } else fail(`unknown option ${arg}`);
+  }
+  if (options.quick && !argv.some((a) => a.startsWith('--passages'))) options.passages = 1000;
+  return options;
+}
+
+function fail(message) {
+  console.error(`bench web: error: ${message}`);
+  process.exit(1);
+}
+
+function env(name) {
+  const value = process.env[name];
+  if (!value) fail(`${name} is not set (run through cargo xtask bench web)`);
+  return value;
+}
+
+function log(message) {
+  console.log(`bench web: ${message}`);
+}
+
+// ---------------------------------------------------------------- statistics
+
+/** Nearest-rank percentile, the rule `xling bench native` uses. */
+function percentile(values, p) {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.round((sorted.length - 1) * p)];
+}
+
+function summary(values) {
+  return {
+    count: values.length,
+    median_ms: percentile(values, 0.5),
+    p95_ms: percentile(values, 0.95),
+    mean_ms: values.length ? values.reduce((a, b) => a + b, 0) / values.length : null,
+    min_ms: values.length ? Math.min(...values) : null,
+    max_ms: values.length ? Math.max(...values) : null,
+  };
+}
+
+function ratio(a, b) {
+  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null;
+}
+
+// ---------------------------------------------------------------- inputs
+
+/** A JSON file of the app: from the server, else from web/dist. */
+async function appJson(appUrl, relative) {
+  try {
+    const response = await fetch(new URL(relative, appUrl));
+    if (response.ok) return await response.json();
+  } catch (_) {
+    // The server may not serve it: read the built copy.
+  }
+  const file = path.join(DIST, relative);
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    fail(`cannot read ${relative} from ${appUrl} or ${file}: ${error.message}`);
+  }
+}
+
+/** `n` Tatoeba sentences: round-robin over the languages in sorted order,
+ *  first lines first, empty lines skipped; English sides left out. */
+function tatoebaSentences(dataDir, n) {
+  const dir = path.join(dataDir, 'tatoeba');
+  let names;
+  try {
+    names = fs.readdirSync(dir);
+  } catch (error) {
+    fail(`cannot list ${dir}: ${error.message}`);
+  }
+  const files = names
+    .filter((name) => {
+      const m = /^tatoeba\.([^.]+)-eng\.([^.]+)$/.exec(name);
+      return m && m[2] !== 'eng' && m[2] === m[1];
+    })
+    .sort();
+  if (files.length === 0) fail(`no tatoeba.<xxx>-eng.<xxx> files in ${dir}`);
+  const lists = files.map((name) =>
+    fs
+      .readFileSync(path.join(dir, name), 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line.length > 0),
+  );
+  const docs = [];
+  const longest = Math.max(...lists.map((l) => l.length));
+  for (let i = 0; i < longest && docs.length < n; i++) {
+    for (const list of lists) {
+      if (docs.length === n) break;
+      if (i < list.length) docs.push({ id: `t${docs.length}`, text: list[i] });
+    }
+  }
+  if (docs.length < n) log(`warning: only ${docs.length} Tatoeba sentences available (asked for ${n})`);
+  return { docs, languages: files.length };
+}
+
+/** `n` questions, every k-th of the (language-sorted) list, so that every
+ *  language appears. */
+function pickQueries(questions, n) {
+  const step = Math.max(1, Math.floor(questions.length / n));
+  const picked = [];
+  for (let i = 0; i < questions.length && picked.length < n; i += step) {
+    picked.push({ lang: questions[i].lang, query: questions[i].question });
+  }
+  return picked;
+}
+
+async function makeInputs(dir, appUrl, dataDir, options) {
+  const sample = await appJson(appUrl, 'demo/xquad-r-sample.json');
+  if (!Array.isArray(sample) || sample.length === 0) fail('demo/xquad-r-sample.json is not a non-empty array');
+  const xquad = sample.slice(0, XQUAD_PARAGRAPHS).map(({ id, title, text, lang }) => ({ id, title, text, lang }));
+  const questions = await appJson(appUrl, 'demo/xquad-r-questions.json');
+  if (!Array.isArray(questions) || questions.length === 0) fail('demo/xquad-r-questions.json is not a non-empty array');
+  const queries = pickQueries(questions, options.queries);
+  const tatoeba = tatoebaSentences(dataDir, options.passages);
+
+  const files = {
+    xquad: path.join(dir, 'passages-xquad.json'),
+    tatoeba: path.join(dir, 'passages-tatoeba.json'),
+    queries: path.join(dir, 'queries.json'),
+  };
+  fs.writeFileSync(files.xquad, JSON.stringify(xquad));
+  fs.writeFileSync(files.tatoeba, JSON.stringify(tatoeba.docs));
+  fs.writeFileSync(files.queries, JSON.stringify(queries));
+  const langs = new Set(queries.map((q) => q.lang));
+  log(
+    `inputs in ${dir}: ${xquad.length} XQuAD-R paragraphs, ${tatoeba.docs.length} Tatoeba sentences ` +
+      `(${tatoeba.languages} languages), ${queries.length} queries (${langs.size} languages)`,
+  );
+  return { files, xquad, tatoeba: tatoeba.docs, queries };
+}
+
+// ---------------------------------------------------------------- native
+
+function runNative(bin, modelDir, files, threads, out) {
+  log(`native: xling bench native --threads ${threads} (indexing on ${threads} thread(s) takes a while)…`);
+  const args = [
+    'bench', 'native',
+    '--model', modelDir,
+    '--passages', files.xquad,
+    '--passages', files.tatoeba,
+    '--queries', files.queries,
+    '--threads', String(threads),
+    '--weights', 'q4_0',
+    '--json', out,
+  ];
+  const result = spawnSync(bin, args, { stdio: 'inherit' });
+  if (result.error) throw new Error(`cannot run ${bin}: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${bin} ${args.join(' ')} failed (exit status ${result.status ?? result.signal})`);
+  return JSON.parse(fs.readFileSync(out, 'utf8'));
+}
+
+// ---------------------------------------------------------------- browser
+
+/** Launches the profile, loads the app and times it until the engine is
+ *  ready (or the app shows its start-up error). */
+async function visit(profile, appUrl, label) {
+  const context = await launchPersistent(profile);
+  const requests = recordRequests(context);
+  const page = context.pages()[0] || (await context.newPage());
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+  const started = performance.now();
+  await page.goto(appUrl);
+  await page.waitForFunction(
+    () => document.body.dataset.ready === 'true' || !document.getElementById('model-error').hidden,
+    null,
+    { timeout: READY_TIMEOUT_MS, polling: 20 },
+  );
+  const ms = performance.now() - started;
+  const ready = await page.evaluate(() => document.body.dataset.ready === 'true');
+  if (!ready) {
+    const text = await page.textContent('#model-error-text');
+    await context.close();
+    throw new Error(`${label}: the app could not start its engine: ${text}`);
+  }
+  const modelRequests = requests.filter((url) => new URL(url).pathname.includes('/model/')).length;
+  log(`${label}: ready in ${ms.toFixed(0)} ms (${requests.length} requests, ${modelRequests} for model files)`);
+  return { context, page, requests, pageErrors, ms, modelRequests };
+}
+
+/** Installs `window.__bench` in the page: a second engine worker (sharing
+ *  the app's stored index) and a request helper timed inside the page. */
+async function installBenchWorker(page) {
+  await page.evaluate(() => {
+    const worker = new Worker('./worker.js', { type: 'module' });
+    const pending = new Map();
+    const state = { nextId: 0, progress: null, errors: [], failure: null };
+    worker.onmessage = (event) => {
+      const data = event.data || {};
+      const received = performance.now();
+      if (data.id !== undefined && pending.has(data.id)) {
+        const { resolve, reject, sent } = pending.get(data.id);
+        pending.delete(data.id);
+        if (data.ok) resolve({ result: data.result, ms: received - sent });
+        else {
+          const err = new Error(`${data.error && data.error.code}: ${data.error && data.error.message}`);
+          err.code = data.error && data.error.code;
+          reject(err);
+        }
+      } else if (data.event === 'index-progress') {
+        state.progress = data;
+      } else if (data.event === 'error') {
+        state.errors.push(`${data.code}: ${data.message}`);
+      }
+    };
+    worker.onerror = (event) => {
+      state.failure = event.message || 'the benchmark worker failed';
+      for (const { reject } of pending.values()) reject(new Error(state.failure));
+      pending.clear();
+    };
+    const request = (type, args = {}) =>
+      new Promise((resolve, reject) => {
+        if (state.failure) {
+          reject(new Error(state.failure));
+          return;
+        }
+        const id = ++state.nextId;
+        pending.set(id, { resolve, reject, sent: performance.now() });
+        worker.postMessage({ id, type, ...args });
+      });
+    /** Each query once, one after the other; times post → reply and the worker's own. */
+    const searchAll = async (queries, mode, k) => {
+      const e2e = [];
+      const took = [];
+      let empty = 0;
+      for (const query of queries) {
+        const { result, ms } = await request('search', { query, mode, k, languages: 'any' });
+        e2e.push(ms);
+        took.push(result.tookMs);
+        if (!result.hits || result.hits.length === 0) empty++;
+      }
+      return { e2e, took, empty };
+    };
+    window.__bench = { request, searchAll, state };
+  });
+}
+
+function benchRequest(page, type, args = {}) {
+  return page.evaluate(({ type, args }) => window.__bench.request(type, args), { type, args });
+}
+
+/** Runs `promise` while printing the worker's indexing progress. */
+async function withProgress(page, label, promise) {
+  let settled = false;
+  const timer = setInterval(async () => {
+    if (settled) return;
+    try {
+      const p = await page.evaluate(() => window.__bench.state.progress);
+      if (p && !settled) {
+        const rate = p.passagesPerSecond ? `${p.passagesPerSecond.toFixed(1)} passages/s` : '…';
+        const eta = p.etaSeconds != null ? `, ~${Math.round(p.etaSeconds)} s left` : '';
+        log(`${label}: ${p.done}/${p.total} passages, ${rate}${eta}`);
+      }
+    } catch (_) {
+      // The page is busy or gone; the request itself reports failures.
+    }
+  }, PROGRESS_EVERY_MS);
+  try {
+    return await promise;
+  } finally {
+    settled = true;
+    clearInterval(timer);
+  }
+}
+
+/** The engine's linear memory, or null where the worker has no `memory`
+ *  request (an older build: said once). */
+let memoryUnsupported = false;
+async function wasmBytes(page) {
+  if (memoryUnsupported) return null;
+  try {
+    const { result } = await benchRequest(page, 'memory');
+    return result.wasmBytes;
+  } catch (error) {
+    memoryUnsupported = true;
+    const reason = String(error.message).split('\n')[0].replace(/^page\.evaluate: (Error: )?/, '');
+    log(`warning: the worker answered no memory request (${reason}); wasm memory not measured`);
+    return null;
+  }
+}
+
+async function runBrowser(appUrl, profile, inputs) {
+  const origin = new URL(appUrl).origin;
+  const out = { pageErrors: [] };
+
+  // First visit: the model is downloaded into Cache Storage.
+  log('first visit (downloading the model)…');
+  const first = await visit(profile, appUrl, 'first visit');
+  out.first_visit_ms = first.ms;
+  out.first_visit_model_requests = first.modelRequests;
+  const allRequests = [...first.requests];
+  out.pageErrors.push(...first.pageErrors);
+  // Let the service worker finish installing the shell before closing.
+  await first.page
+    .evaluate(() =>
+      navigator.serviceWorker
+        ? Promise.race([navigator.serviceWorker.ready, new Promise((resolve) => setTimeout(resolve, 10000))]).then(() => true)
+        : false,
+    )
+    .catch(() => {});
+  await first.context.close();
+
+  // Cold starts: a fresh browser on the same profile, the model from the cache.
+  const coldMs = [];
+  const coldModelRequests = [];
+  let session = null;
+  for (let i = 1; i <= COLD_STARTS; i++) {
+    if (session) await session.context.close();
+    session = await visit(profile, appUrl, `cold start ${i}/${COLD_STARTS}`);
+    coldMs.push(session.ms);
+    coldModelRequests.push(session.modelRequests);
+    allRequests.push(...session.requests);
+  }
+  out.cold_start_ms = coldMs;
+  out.cold_start_median_ms = percentile(coldMs, 0.5);
+  out.cold_start_model_requests = coldModelRequests;
+  const { page, context } = session;
+
+  const info = await page.evaluate(() => ({ userAgent: navigator.userAgent, cores: navigator.hardwareConcurrency }));
+  out.user_agent = info.userAgent;
+  // The user agent carries a reduced version (156.0.0.0); DevTools has the full one.
+  try {
+    const cdp = await context.newCDPSession(page);
+    out.chromium = (await cdp.send('Browser.getVersion')).product;
+    await cdp.detach();
+  } catch (_) {
+    out.chromium = (/(?:HeadlessChrome|Chrome|Chromium)\/[\d.]+/.exec(info.userAgent) || [])[0] || null;
+  }
+  out.browser_cores = info.cores;
+
+  // The engine, driven directly through a second worker.
+  await installBenchWorker(page);
+  const init = await benchRequest(page, 'init');
+  out.bench_worker_init_ms = init.ms;
+  out.storage = init.result.storage;
+  out.engine = init.result.engine;
+  log(`benchmark worker: engine ready in ${init.ms.toFixed(0)} ms (${out.engine}; index stored in ${out.storage})`);
+  await benchRequest(page, 'clear');
+  out.wasm_bytes_baseline = await wasmBytes(page);
+
+  // XQuAD-R paragraphs, one request.
+  log(`XQuAD paragraphs: adding ${inputs.xquad.length} documents in one request…`);
+  const xq = await withProgress(
+    page,
+    'XQuAD paragraphs',
+    page.evaluate((docs) => window.__bench.request('add', { docs }), inputs.xquad),
+  );
+  if (xq.result.cancelled) throw new Error('the XQuAD add was cancelled');
+  out.xquad = {
+    documents: xq.result.documents,
+    passages: xq.result.passages,
+    seconds: xq.ms / 1000,
+    passages_per_second: xq.result.passages / (xq.ms / 1000),
+  };
+  log(`XQuAD paragraphs: ${out.xquad.passages} passages in ${out.xquad.seconds.toFixed(1)} s (${out.xquad.passages_per_second.toFixed(1)} passages/s)`);
+  out.wasm_bytes_after_xquad = await wasmBytes(page);
+  await benchRequest(page, 'clear');
+
+  // Tatoeba sentences, requests of CHUNK_DOCS documents.
+  const n = inputs.tatoeba.length;
+  log(`${n} sentences: adding in requests of ${CHUNK_DOCS}…`);
+  const chunks = [];
+  let passages = 0;
+  let ms = 0;
+  for (let i = 0; i < n; i += CHUNK_DOCS) {
+    const docs = inputs.tatoeba.slice(i, i + CHUNK_DOCS);
+    const r = await withProgress(
+      page,
+      `${n} sentences`,
+      page.evaluate((docs) => window.__bench.request('add', { docs }), docs),
+    );
+    if (r.result.cancelled) throw new Error('a Tatoeba add was cancelled');
+    chunks.push({ documents: r.result.documents, passages: r.result.passages, ms: r.ms });
+    passages += r.result.passages;
+    ms += r.ms;
+    log(`${n} sentences: ${Math.min(i + CHUNK_DOCS, n)}/${n} documents, ${(passages / (ms / 1000)).toFixed(1)} passages/s so far (this request ${(r.ms / 1000).toFixed(1)} s)`);
+  }
+  out.tatoeba = {
+    documents: chunks.reduce((a, c) => a + c.documents, 0),
+    passages,
+    seconds: ms / 1000,
+    passages_per_second: passages / (ms / 1000),
+    requests: chunks,
+  };
+  out.wasm_bytes_after_tatoeba = await wasmBytes(page);
+  // Background graph building (none below the exact-search threshold).
+  const waitStart = Date.now();
+  let stats = (await benchRequest(page, 'stats')).result;
+  while (stats.maintenancePending && Date.now() - waitStart < MAINTENANCE_TIMEOUT_MS) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    stats = (await benchRequest(page, 'stats')).result;
+  }
+  out.maintenance_wait_ms = Date.now() - waitStart;
+  if (stats.maintenancePending) log('warning: graph building still pending; queries run partly on exact search');
+  out.stats_after_tatoeba = stats;
+  out.wasm_bytes_after_maintenance = await wasmBytes(page);
+  const mb = out.wasm_bytes_after_tatoeba != null ? `, wasm memory ${(out.wasm_bytes_after_tatoeba / 1e6).toFixed(1)} MB` : '';
+  log(`${n} sentences: ${passages} passages in ${out.tatoeba.seconds.toFixed(1)} s (${out.tatoeba.passages_per_second.toFixed(1)} passages/s)${mb}`);
+
+  // Queries: a warm-up pass, then a measured pass, per mode.
+  const texts = inputs.queries.map((q) => q.query);
+  out.queries = {};
+  for (const mode of MODES) {
+    await page.evaluate(({ texts, mode, k }) => window.__bench.searchAll(texts, mode, k), { texts, mode, k: K });
+    const r = await page.evaluate(({ texts, mode, k }) => window.__bench.searchAll(texts, mode, k), { texts, mode, k: K });
+    out.queries[mode] = { end_to_end: summary(r.e2e), worker: summary(r.took), empty_results: r.empty, end_to_end_ms: r.e2e };
+    if (r.empty > 0) log(`warning: ${r.empty} ${mode} queries found nothing`);
+    log(`${mode} queries: median ${out.queries[mode].end_to_end.median_ms.toFixed(1)} ms, p95 ${out.queries[mode].end_to_end.p95_ms.toFixed(1)} ms end to end`);
+  }
+
+  const workerErrors = await page.evaluate(() => window.__bench.state.errors);
+  if (workerErrors.length) log(`warning: the worker reported: ${workerErrors.join('; ')}`);
+  out.worker_errors = workerErrors;
+  // Leave the profile's stored index empty again.
+  await benchRequest(page, 'clear').catch(() => {});
+  out.pageErrors.push(...session.pageErrors);
+  await context.close();
+
+  out.requests = allRequests.length;
+  out.foreign_requests = foreignRequests(allRequests, origin);
+  if (out.foreign_requests.length > 0) {
+    log(`WARNING: ${out.foreign_requests.length} requests left ${origin}: ${[...new Set(out.foreign_requests)].slice(0, 5).join(', ')}`);
+  }
+  if (out.pageErrors.length) log(`warning: page errors: ${out.pageErrors.slice(0, 5).join('; ')}`);
+  return out;
+}
+
+// ---------------------------------------------------------------- report
+
+function fmt(value, digits = 1) {
+  return value == null || !Number.isFinite(value) ? '–' : value.toFixed(digits);
+}
+
+function fmtRatio(value) {
+  return value == null ? '–' : `${value.toFixed(2)}×`;
+}
+
+function pair(a, b, digits = 1) {
+  return `${fmt(a, digits)} / ${fmt(b, digits)}`;
+}
+
+function printTable(browser, native, nSentences) {
+  const nq = native && native.queries;
+  const nset = (i) => native && native.sets[i];
+  const setLabel = nSentences % 1000 === 0 ? `${nSentences / 1000}k sentences` : `${nSentences} sentences`;
+  const threads = native ? native.threads : 1;
+  const rows = [
+    ['', 'browser (WASM)', `native xling (${threads} thread${threads === 1 ? '' : 's'})`, 'ratio'],
+    [
+      'XQuAD paragraphs, passages/s',
+      fmt(browser.xquad.passages_per_second),
+      fmt(nset(0) && nset(0).passages_per_second),
+      fmtRatio(ratio(browser.xquad.passages_per_second, nset(0) && nset(0).passages_per_second)),
+    ],
+    [
+      `${setLabel}, passages/s`,
+      fmt(browser.tatoeba.passages_per_second),
+      fmt(nset(1) && nset(1).passages_per_second),
+      fmtRatio(ratio(browser.tatoeba.passages_per_second, nset(1) && nset(1).passages_per_second)),
+    ],
+  ];
+  for (const mode of MODES) {
+    const b = browser.queries[mode].end_to_end;
+    const n = nq && nq[mode];
+    rows.push([
+      `query ${mode} median / p95 ms`,
+      pair(b.median_ms, b.p95_ms),
+      n ? pair(n.median_ms, n.p95_ms) : '–',
+      n ? `${fmtRatio(ratio(b.median_ms, n.median_ms))} / ${fmtRatio(ratio(b.p95_ms, n.p95_ms))}` : '–',
+    ]);
+    const w = browser.queries[mode].worker;
+    rows.push([`  in the worker (tookMs)`, pair(w.median_ms, w.p95_ms), '', '']);
+  }
+  rows.push([
+    'model cold start (cache) ms',
+    fmt(browser.cold_start_median_ms, 0),
+    native ? `(model load) ${fmt(native.model_load_ms, 0)}` : '–',
+    native ? fmtRatio(ratio(browser.cold_start_median_ms, native.model_load_ms)) : '–',
+  ]);
+  rows.push(['first visit (download) ms', fmt(browser.first_visit_ms, 0), '', '']);
+  const wasmMb = browser.wasm_bytes_after_tatoeba != null ? browser.wasm_bytes_after_tatoeba / 1e6 : null;
+  rows.push([
+    `wasm memory after ${setLabel}`,
+    // Linear memory only grows: the model load's high-water mark shows as well.
+    wasmMb != null ? `${fmt(wasmMb)} MB (${fmt(browser.wasm_bytes_baseline / 1e6)} at init)` : '–',
+    native && native.peak_rss_mb != null ? `peak RSS ${fmt(native.peak_rss_mb)} MB` : '–',
+    '',
+  ]);
+  if (native && native.snapshot_bytes) {
+    const saved = browser.stats_after_tatoeba && browser.stats_after_tatoeba.savedBytes;
+    rows.push([`index snapshot, ${setLabel}`, saved ? `${fmt(saved / 1e6)} MB` : '–', `${fmt(native.snapshot_bytes / 1e6)} MB`, '']);
+  }
+  const widths = [0, 1, 2, 3].map((c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  console.log('');
+  for (const r of rows) {
+    console.log(`${r[0].padEnd(widths[0])}   ${r[1].padEnd(widths[1])}   ${r[2].padEnd(widths[2])}   ${r[3]}`);
+  }
+  console.log(
+    'ratio = browser ÷ native: throughput, higher is better; latency and start-up, lower is better.\n' +
+      `Targets: WASM encode throughput ≥ ${ENCODE_RATIO_TARGET}× native (1 thread); a short query ≤ ${SHORT_QUERY_MS_TARGET} ms end to end.\n` +
+      'Browser adds include saving the index to storage after each request (as in the app).',
+  );
+}
+
+function machineInfo(browser) {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus.length ? cpus[0].model : null,
+    cores: cpus.length,
+    memory_gb: os.totalmem() / 1e9,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    chromium: browser.chromium,
+    user_agent: browser.user_agent,
+  };
+}
+
+function buildReport(options, appUrl, browser, native, nativeAll) {
+  const nset = (i) => (native ? native.sets[i] : null);
+  const encode = {
+    xquad: ratio(browser.xquad.passages_per_second, nset(0) && nset(0).passages_per_second),
+    tatoeba: ratio(browser.tatoeba.passages_per_second, nset(1) && nset(1).passages_per_second),
+  };
+  const queryRatio = (stat) =>
+    Object.fromEntries(MODES.map((m) => [m, ratio(browser.queries[m].end_to_end[stat], native && native.queries[m][stat])]));
+  const met = (r) => (r == null ? null : r >= ENCODE_RATIO_TARGET);
+  const { pageErrors, ...browserFigures } = browser;
+  return {
+    benchmark: 'web',
+    date: new Date().toISOString(),
+    app_url: appUrl,
+    options: { passages: options.passages, queries: options.queries, quick: options.quick, chunk_documents: CHUNK_DOCS, xquad_paragraphs: XQUAD_PARAGRAPHS, cold_starts: COLD_STARTS, k: K },
+    machine: machineInfo(browser),
+    browser: { ...browserFigures, page_errors: pageErrors },
+    native,
+    native_all_threads: nativeAll,
+    ratios: {
+      wasm_vs_native_encode: encode,
+      query_median_wasm_over_native: queryRatio('median_ms'),
+      query_p95_wasm_over_native: queryRatio('p95_ms'),
+      cold_start_over_native_model_load: ratio(browser.cold_start_median_ms, native && native.model_load_ms),
+    },
+    targets: {
+      encode_ratio_target: ENCODE_RATIO_TARGET,
+      encode_ratio_met: { xquad: met(encode.xquad), tatoeba: met(encode.tatoeba) },
+      short_query_ms_target: SHORT_QUERY_MS_TARGET,
+      // Median end-to-end latency of the XQuAD-R questions, per mode.
+      short_query_met: Object.fromEntries(MODES.map((m) => [m, browser.queries[m].end_to_end.median_ms <= SHORT_QUERY_MS_TARGET])),
+    },
+  };
+}
+
+// ---------------------------------------------------------------- main
+
+async function main() {
+  const options = parseArgs(process.argv.slice(2));
+  const appUrl = env('XLING_APP_URL');
+  const bin = options.native ? env('XLING_BIN') : null;
+  const modelDir = options.native ? env('XLING_MODEL_DIR') : null;
+  const dataDir = env('XLING_DATA_DIR');
+  const jsonOut = env('XLING_BENCH_JSON');
+
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xling-bench-web-'));
+  try {
+    const inputs = await makeInputs(dir, appUrl, dataDir, options);
+    let native = null;
+    let nativeAll = null;
+    if (options.native) {
+      native = runNative(bin, modelDir, inputs.files, 1, path.join(dir, 'native-1.json'));
+      if (options.allThreads) {
+        const all = Math.max(2, os.cpus().length);
+        nativeAll = runNative(bin, modelDir, inputs.files, all, path.join(dir, `native-${all}.json`));
+      }
+    }
+    const browser = await runBrowser(appUrl, path.join(dir, 'profile'), inputs);
+    if (native) {
+      const [nx, nt] = native.sets;
+      if (nx.passages !== browser.xquad.passages || nt.passages !== browser.tatoeba.passages) {
+        log(`warning: passage counts differ: browser ${browser.xquad.passages}/${browser.tatoeba.passages}, native ${nx.passages}/${nt.passages}`);
+      }
+    }
+    printTable(browser, native, inputs.tatoeba.length);
+    if (nativeAll) {
+      console.log(
+        `native xling with ${nativeAll.threads} threads: ` +
+          nativeAll.sets.map((s) => `${fmt(s.passages_per_second)} passages/s`).join(', ') +
+          `; semantic query median ${fmt(nativeAll.queries.semantic.median_ms)} ms, hybrid ${fmt(nativeAll.queries.hybrid.median_ms)} ms`,
+      );
+    }
+    const report = buildReport(options, appUrl, browser, native, nativeAll);
+    fs.mkdirSync(path.dirname(path.resolve(jsonOut)), { recursive: true });
+    fs.writeFileSync(jsonOut, JSON.stringify(report, null, 2));
+    log(`wrote ${jsonOut}`);
+  } finally {
+    if (options.keep) log(`kept ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(`bench web: error: ${error && error.stack ? error.stack : error}`);
+  process.exit(1);
+});
