@@ -191,7 +191,7 @@ impl Engine {
         };
         let prior = convert::optional_bytes(prior, "prior")?;
         Ok(Self::from_files(
-            &files,
+            files,
             prior.as_deref(),
             options.weight_format()?,
         )?)
@@ -221,17 +221,19 @@ impl Engine {
                 ))
             })?),
         };
-        let downloaded = fetch::fetch_model(
+        let mut downloaded = fetch::fetch_model(
             &base_url,
             options.cache_name.as_deref(),
             on_progress.as_ref(),
         )
         .await?;
+        // Moved, not copied: WASM memory keeps its high-water mark.
         let files = ModelFiles {
-            gguf: downloaded.gguf.clone(),
-            tokenizer_json: downloaded.tokenizer_json.clone(),
+            gguf: std::mem::take(&mut downloaded.gguf),
+            tokenizer_json: std::mem::take(&mut downloaded.tokenizer_json),
         };
-        match Self::from_files(&files, downloaded.prior.as_deref(), format) {
+        let prior = downloaded.prior.take();
+        match Self::from_files(files, prior.as_deref(), format) {
             Ok(engine) => Ok(engine),
             Err(e) => {
                 if downloaded.from_cache {
@@ -242,12 +244,8 @@ impl Engine {
         }
     }
 
-    fn from_files(
-        files: &ModelFiles,
-        prior: Option<&[u8]>,
-        format: WeightFormat,
-    ) -> Result<Engine> {
-        let embedder = Embedder::load_with(files, format)?;
+    fn from_files(files: ModelFiles, prior: Option<&[u8]>, format: WeightFormat) -> Result<Engine> {
+        let embedder = Embedder::load_owned(files, format)?;
         let prior = prior.map(LanguagePrior::from_bytes).transpose()?;
         let mut engine = Engine {
             index: Index::for_model(&embedder, IndexConfig::default()),

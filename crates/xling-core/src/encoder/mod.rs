@@ -71,6 +71,24 @@ impl Embedder<CpuEncoder> {
         let encoder = CpuEncoder::new(&mut weights, format)?;
         Ok(Self::new(tokenizer, encoder))
     }
+
+    /// [`Embedder::load_with`] that frees each file as soon as it is read:
+    /// the tokenizer first (its JSON parse is the largest transient), then
+    /// the weights. Where memory never shrinks (WASM) this lowers the peak
+    /// that stays allocated for good.
+    pub fn load_owned(files: crate::ModelFiles, format: WeightFormat) -> Result<Self> {
+        let crate::ModelFiles {
+            gguf,
+            tokenizer_json,
+        } = files;
+        let config = crate::model::gguf::read_model_config(&gguf)?;
+        let tokenizer = Tokenizer::from_json(&tokenizer_json, &config)?;
+        drop(tokenizer_json);
+        let mut weights = crate::model::ModelWeights::from_gguf(&gguf)?;
+        drop(gguf);
+        let encoder = CpuEncoder::new(&mut weights, format)?;
+        Ok(Self::new(tokenizer, encoder))
+    }
 }
 
 impl<E: WindowEncoder> Embedder<E> {
