@@ -182,6 +182,7 @@ async function makeInputs(dir, appUrl, dataDir, options) {
   const questions = await appJson(appUrl, 'demo/xquad-r-questions.json');
   if (!Array.isArray(questions) || questions.length === 0) fail('demo/xquad-r-questions.json is not a non-empty array');
   const queries = pickQueries(questions, options.queries);
+  const shortQueries = queries.map(({ lang, query }) => ({ lang, query: shorten(query) }));
   const tatoeba = tatoebaSentences(dataDir, options.passages);
 
   const files = {
@@ -197,7 +198,15 @@ async function makeInputs(dir, appUrl, dataDir, options) {
     `inputs in ${dir}: ${xquad.length} XQuAD-R paragraphs, ${tatoeba.docs.length} Tatoeba sentences ` +
       `(${tatoeba.languages} languages), ${queries.length} queries (${langs.size} languages)`,
   );
-  return { files, xquad, tatoeba: tatoeba.docs, queries };
+  return { files, xquad, tatoeba: tatoeba.docs, queries, shortQueries };
+}
+
+/** A few-word query from a question: its first three words, or its first
+ *  six characters in scripts written without spaces (Chinese, Thai). */
+function shorten(question) {
+  const words = question.trim().split(/\s+/);
+  if (words.length >= 3) return words.slice(0, 3).join(' ');
+  return [...question.trim()].slice(0, 6).join('');
 }
 
 // ---------------------------------------------------------------- native
@@ -481,6 +490,16 @@ async function runBrowser(appUrl, profile, inputs) {
     if (r.empty > 0) log(`warning: ${r.empty} ${mode} queries found nothing`);
     log(`${mode} queries: median ${out.queries[mode].end_to_end.median_ms.toFixed(1)} ms, p95 ${out.queries[mode].end_to_end.p95_ms.toFixed(1)} ms end to end`);
   }
+  // Short queries (a few words, what people type in a search box): the
+  // target's subject. Browser only; the questions above carry the ratio.
+  const shortTexts = inputs.shortQueries.map((q) => q.query);
+  out.short_queries = { examples: shortTexts.slice(0, 5) };
+  for (const mode of MODES) {
+    await page.evaluate(({ texts, mode, k }) => window.__bench.searchAll(texts, mode, k), { texts: shortTexts, mode, k: K });
+    const r = await page.evaluate(({ texts, mode, k }) => window.__bench.searchAll(texts, mode, k), { texts: shortTexts, mode, k: K });
+    out.short_queries[mode] = { end_to_end: summary(r.e2e), worker: summary(r.took) };
+    log(`${mode} short queries: median ${out.short_queries[mode].end_to_end.median_ms.toFixed(1)} ms, p95 ${out.short_queries[mode].end_to_end.p95_ms.toFixed(1)} ms end to end`);
+  }
 
   const workerErrors = await page.evaluate(() => window.__bench.state.errors);
   if (workerErrors.length) log(`warning: the worker reported: ${workerErrors.join('; ')}`);
@@ -544,6 +563,10 @@ function printTable(browser, native, nSentences) {
     ]);
     const w = browser.queries[mode].worker;
     rows.push([`  in the worker (tookMs)`, pair(w.median_ms, w.p95_ms), '', '']);
+  }
+  for (const mode of MODES) {
+    const b = browser.short_queries[mode].end_to_end;
+    rows.push([`short query (3 words) ${mode} median / p95 ms`, pair(b.median_ms, b.p95_ms), '', '']);
   }
   rows.push([
     'model cold start (cache) ms',
@@ -618,8 +641,10 @@ function buildReport(options, appUrl, browser, native, nativeAll) {
       encode_ratio_target: ENCODE_RATIO_TARGET,
       encode_ratio_met: { xquad: met(encode.xquad), tatoeba: met(encode.tatoeba) },
       short_query_ms_target: SHORT_QUERY_MS_TARGET,
-      // Median end-to-end latency of the XQuAD-R questions, per mode.
-      short_query_met: Object.fromEntries(MODES.map((m) => [m, browser.queries[m].end_to_end.median_ms <= SHORT_QUERY_MS_TARGET])),
+      // Median end-to-end latency of three-word queries, per mode; the
+      // whole XQuAD-R questions (8–20 words) are reported as question_met.
+      short_query_met: Object.fromEntries(MODES.map((m) => [m, browser.short_queries[m].end_to_end.median_ms <= SHORT_QUERY_MS_TARGET])),
+      question_met: Object.fromEntries(MODES.map((m) => [m, browser.queries[m].end_to_end.median_ms <= SHORT_QUERY_MS_TARGET])),
     },
   };
 }
