@@ -75,7 +75,7 @@ pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue> {
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();
     value
         .serialize(&serializer)
-        .map_err(|e| WasmError::argument(format!("internal: cannot convert a result: {e}")))
+        .map_err(|e| WasmError::Internal(format!("cannot convert a result: {e}")))
 }
 
 /// `typeof`, with arrays and null told apart, for error messages.

@@ -18,9 +18,13 @@ pub enum WasmError {
     #[error("{0}")]
     Network(String),
 
-    /// A staged add was already committed, or belongs to another engine state.
+    /// A staged add was already committed, or is not fully embedded.
     #[error("{0}")]
     Job(String),
+
+    /// A bug: a result could not be handed to JavaScript.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl WasmError {
@@ -42,6 +46,7 @@ impl WasmError {
             WasmError::InvalidArgument(_) => "invalid_input",
             WasmError::Network(_) => "network",
             WasmError::Job(_) => "invalid_job",
+            WasmError::Internal(_) => "internal",
         }
     }
 
