@@ -21,7 +21,7 @@ pub const MAX_ROWS: usize = 48;
 const TILE_ROWS: usize = 64;
 
 /// Weight rows per work item: four dot products share each load of `x`.
-pub(super) const ROWS_PER_ITEM: usize = 4;
+const ROWS_PER_ITEM: usize = 4;
 /// f32 lanes per accumulator in the portable kernel (one AVX register; LLVM
 /// vectorises the lane loops).
 const LANES: usize = 8;
@@ -105,38 +105,121 @@ fn tiled(
     y
 }
 
+/// The SIMD register type of the build, if it has one the kernel supports.
+#[cfg(all(
+    target_arch = "x86_64",
+    target_feature = "avx2",
+    target_feature = "fma"
+))]
+type Native = avx2::Avx2;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+type Native = super::simd128::Simd128;
+
 /// Four weight rows against every row of `x`; `out[r * m + i]` = row r · x_i.
 fn dot_block(x: &[f32], rows: &[f32], k: usize, m: usize, out: &mut [f32]) {
-    #[cfg(all(
-        target_arch = "x86_64",
-        target_feature = "avx2",
-        target_feature = "fma"
+    #[cfg(any(
+        all(
+            target_arch = "x86_64",
+            target_feature = "avx2",
+            target_feature = "fma"
+        ),
+        all(target_arch = "wasm32", target_feature = "simd128")
     ))]
     {
-        // SAFETY: the target features are enabled at compile time; the kernel
-        // reads `k` floats per row of `x`/`rows`, whose lengths are checked here.
         if x.len() >= m * k
             && rows.len() >= ROWS_PER_ITEM * k
             && out.len() >= ROWS_PER_ITEM * m
-            && k.is_multiple_of(8)
+            && k.is_multiple_of(Native::WIDTH)
         {
-            unsafe { avx2::dot_block(x, rows, k, m, out) };
-            return;
-        }
-    }
-    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-    {
-        if x.len() >= m * k
-            && rows.len() >= ROWS_PER_ITEM * k
-            && out.len() >= ROWS_PER_ITEM * m
-            && k.is_multiple_of(4)
-        {
-            // SAFETY: lengths checked above, as the kernel requires.
-            unsafe { super::simd128::dot_block(x, rows, k, m, out) };
+            // SAFETY: the target features are enabled at compile time; the
+            // kernel reads `k` floats per row of `x`/`rows`, whose lengths
+            // are checked here.
+            unsafe { dot_block_simd::<Native>(x, rows, k, m, out) };
             return;
         }
     }
     dot_block_portable(x, rows, k, m, out)
+}
+
+/// One SIMD register of f32 lanes: what [`dot_block_simd`] needs, so that
+/// AVX2 and WASM SIMD128 share one kernel.
+#[allow(dead_code)] // unused on targets without a supported SIMD type
+pub(super) trait Lanes: Copy {
+    /// f32 lanes per register.
+    const WIDTH: usize;
+    /// # Safety
+    /// The target feature of the implementation must be enabled.
+    unsafe fn zero() -> Self;
+    /// # Safety
+    /// `p` must point at `WIDTH` readable floats.
+    unsafe fn load(p: *const f32) -> Self;
+    /// `acc + a·b` per lane (fused where the instruction set has it).
+    /// # Safety
+    /// The target feature of the implementation must be enabled.
+    unsafe fn madd(a: Self, b: Self, acc: Self) -> Self;
+    /// Sum of the lanes.
+    /// # Safety
+    /// The target feature of the implementation must be enabled.
+    unsafe fn hsum(self) -> f32;
+}
+
+/// Two rows of `x` against four weight rows per step, eight independent
+/// accumulators (hides multiply-add latency), six loads per eight
+/// multiply-adds.
+///
+/// # Safety
+/// Caller guarantees `x.len() >= m * k`, `w.len() >= 4 * k`,
+/// `k % V::WIDTH == 0`, `out.len() >= 4 * m`, and `V`'s target feature.
+#[allow(dead_code)] // unused on targets without a supported SIMD type
+#[inline(always)]
+unsafe fn dot_block_simd<V: Lanes>(x: &[f32], w: &[f32], k: usize, m: usize, out: &mut [f32]) {
+    let wp = w.as_ptr();
+    let (w0, w1, w2, w3) = (wp, wp.add(k), wp.add(2 * k), wp.add(3 * k));
+    let xp = x.as_ptr();
+    let mut i = 0;
+    while i + 2 <= m {
+        let (xa, xb) = (xp.add(i * k), xp.add((i + 1) * k));
+        let mut acc = [V::zero(); 8];
+        let mut c = 0;
+        while c < k {
+            let va = V::load(xa.add(c));
+            let vb = V::load(xb.add(c));
+            let r0 = V::load(w0.add(c));
+            let r1 = V::load(w1.add(c));
+            let r2 = V::load(w2.add(c));
+            let r3 = V::load(w3.add(c));
+            acc[0] = V::madd(va, r0, acc[0]);
+            acc[1] = V::madd(va, r1, acc[1]);
+            acc[2] = V::madd(va, r2, acc[2]);
+            acc[3] = V::madd(va, r3, acc[3]);
+            acc[4] = V::madd(vb, r0, acc[4]);
+            acc[5] = V::madd(vb, r1, acc[5]);
+            acc[6] = V::madd(vb, r2, acc[6]);
+            acc[7] = V::madd(vb, r3, acc[7]);
+            c += V::WIDTH;
+        }
+        for r in 0..ROWS_PER_ITEM {
+            out[r * m + i] = acc[r].hsum();
+            out[r * m + i + 1] = acc[4 + r].hsum();
+        }
+        i += 2;
+    }
+    if i < m {
+        let xa = xp.add(i * k);
+        let mut acc = [V::zero(); 4];
+        let mut c = 0;
+        while c < k {
+            let va = V::load(xa.add(c));
+            acc[0] = V::madd(va, V::load(w0.add(c)), acc[0]);
+            acc[1] = V::madd(va, V::load(w1.add(c)), acc[1]);
+            acc[2] = V::madd(va, V::load(w2.add(c)), acc[2]);
+            acc[3] = V::madd(va, V::load(w3.add(c)), acc[3]);
+            c += V::WIDTH;
+        }
+        for r in 0..ROWS_PER_ITEM {
+            out[r * m + i] = acc[r].hsum();
+        }
+    }
 }
 
 fn dot_block_portable(x: &[f32], rows: &[f32], k: usize, m: usize, out: &mut [f32]) {
@@ -160,8 +243,7 @@ fn dot_block_portable(x: &[f32], rows: &[f32], k: usize, m: usize, out: &mut [f3
     }
 }
 
-/// AVX2 + FMA: two rows of `x` against four weight rows per step, eight
-/// independent accumulators (hides FMA latency), six loads per eight FMAs.
+/// AVX2 + FMA registers for [`dot_block_simd`].
 #[cfg(all(
     target_arch = "x86_64",
     target_feature = "avx2",
@@ -170,65 +252,36 @@ fn dot_block_portable(x: &[f32], rows: &[f32], k: usize, m: usize, out: &mut [f3
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::ROWS_PER_ITEM;
+    use super::Lanes;
 
-    #[inline]
-    unsafe fn hsum(v: __m256) -> f32 {
-        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-        _mm_cvtss_f32(s)
-    }
+    #[derive(Clone, Copy)]
+    pub struct Avx2(__m256);
 
-    /// Caller guarantees `x.len() >= m * k`, `w.len() >= 4 * k`, `k % 8 == 0`,
-    /// `out.len() >= 4 * m`.
-    pub unsafe fn dot_block(x: &[f32], w: &[f32], k: usize, m: usize, out: &mut [f32]) {
-        let wp = w.as_ptr();
-        let (w0, w1, w2, w3) = (wp, wp.add(k), wp.add(2 * k), wp.add(3 * k));
-        let xp = x.as_ptr();
-        let mut i = 0;
-        while i + 2 <= m {
-            let (xa, xb) = (xp.add(i * k), xp.add((i + 1) * k));
-            let mut acc = [_mm256_setzero_ps(); 8];
-            let mut c = 0;
-            while c < k {
-                let va = _mm256_loadu_ps(xa.add(c));
-                let vb = _mm256_loadu_ps(xb.add(c));
-                let r0 = _mm256_loadu_ps(w0.add(c));
-                let r1 = _mm256_loadu_ps(w1.add(c));
-                let r2 = _mm256_loadu_ps(w2.add(c));
-                let r3 = _mm256_loadu_ps(w3.add(c));
-                acc[0] = _mm256_fmadd_ps(va, r0, acc[0]);
-                acc[1] = _mm256_fmadd_ps(va, r1, acc[1]);
-                acc[2] = _mm256_fmadd_ps(va, r2, acc[2]);
-                acc[3] = _mm256_fmadd_ps(va, r3, acc[3]);
-                acc[4] = _mm256_fmadd_ps(vb, r0, acc[4]);
-                acc[5] = _mm256_fmadd_ps(vb, r1, acc[5]);
-                acc[6] = _mm256_fmadd_ps(vb, r2, acc[6]);
-                acc[7] = _mm256_fmadd_ps(vb, r3, acc[7]);
-                c += 8;
-            }
-            for r in 0..ROWS_PER_ITEM {
-                out[r * m + i] = hsum(acc[r]);
-                out[r * m + i + 1] = hsum(acc[4 + r]);
-            }
-            i += 2;
+    impl Lanes for Avx2 {
+        const WIDTH: usize = 8;
+
+        #[inline(always)]
+        unsafe fn zero() -> Self {
+            Avx2(_mm256_setzero_ps())
         }
-        if i < m {
-            let xa = xp.add(i * k);
-            let mut acc = [_mm256_setzero_ps(); 4];
-            let mut c = 0;
-            while c < k {
-                let va = _mm256_loadu_ps(xa.add(c));
-                acc[0] = _mm256_fmadd_ps(va, _mm256_loadu_ps(w0.add(c)), acc[0]);
-                acc[1] = _mm256_fmadd_ps(va, _mm256_loadu_ps(w1.add(c)), acc[1]);
-                acc[2] = _mm256_fmadd_ps(va, _mm256_loadu_ps(w2.add(c)), acc[2]);
-                acc[3] = _mm256_fmadd_ps(va, _mm256_loadu_ps(w3.add(c)), acc[3]);
-                c += 8;
-            }
-            for r in 0..ROWS_PER_ITEM {
-                out[r * m + i] = hsum(acc[r]);
-            }
+
+        #[inline(always)]
+        unsafe fn load(p: *const f32) -> Self {
+            Avx2(_mm256_loadu_ps(p))
+        }
+
+        #[inline(always)]
+        unsafe fn madd(a: Self, b: Self, acc: Self) -> Self {
+            Avx2(_mm256_fmadd_ps(a.0, b.0, acc.0))
+        }
+
+        #[inline(always)]
+        unsafe fn hsum(self) -> f32 {
+            let v = self.0;
+            let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+            let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+            let s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+            _mm_cvtss_f32(s)
         }
     }
 }

@@ -1,11 +1,11 @@
-//! WebAssembly SIMD128 versions of the two hot loops of `gemv.rs`: expanding
-//! Q4_0 rows and the four-row dot block. The portable loops do not vectorise
+//! WebAssembly SIMD128 for the two hot loops of `gemv.rs`: expanding Q4_0
+//! rows, and the registers of the shared four-row dot block. The portable loops do not vectorise
 //! well in WASM (LLVM keeps them scalar), and they are nearly all of the
 //! encoder's time there.
 
 use core::arch::wasm32::*;
 
-use super::gemv::ROWS_PER_ITEM;
+use super::gemv::Lanes;
 use super::q4::{BLOCK_BYTES, BLOCK_VALUES};
 
 /// Expands Q4_0 blocks. Caller guarantees `row.len() % 18 == 0` and room
@@ -42,75 +42,34 @@ pub unsafe fn dequantize_row(row: &[u8], out: &mut [f32]) {
     }
 }
 
-#[inline(always)]
-unsafe fn load(p: *const f32) -> v128 {
-    v128_load(p as *const v128)
-}
+/// SIMD128 registers for the shared dot-block kernel (`gemv.rs`). No fused
+/// multiply-add without relaxed SIMD, which not every browser has.
+#[derive(Clone, Copy)]
+pub struct Simd128(v128);
 
-#[inline(always)]
-unsafe fn madd(a: v128, b: v128, acc: v128) -> v128 {
-    f32x4_add(acc, f32x4_mul(a, b))
-}
+impl Lanes for Simd128 {
+    const WIDTH: usize = 4;
 
-#[inline(always)]
-fn hsum(v: v128) -> f32 {
-    f32x4_extract_lane::<0>(v)
-        + f32x4_extract_lane::<1>(v)
-        + f32x4_extract_lane::<2>(v)
-        + f32x4_extract_lane::<3>(v)
-}
-
-/// Four weight rows against `m` rows of `x`; `out[r * m + i]` = row r · x_i.
-///
-/// # Safety
-/// Caller guarantees `x.len() >= m * k`, `w.len() >= 4 * k`, `k % 4 == 0`,
-/// `out.len() >= 4 * m`.
-pub unsafe fn dot_block(x: &[f32], w: &[f32], k: usize, m: usize, out: &mut [f32]) {
-    let wp = w.as_ptr();
-    let (w0, w1, w2, w3) = (wp, wp.add(k), wp.add(2 * k), wp.add(3 * k));
-    let xp = x.as_ptr();
-    let mut i = 0;
-    while i + 2 <= m {
-        let (xa, xb) = (xp.add(i * k), xp.add((i + 1) * k));
-        let mut acc = [f32x4_splat(0.0); 8];
-        let mut c = 0;
-        while c < k {
-            let va = load(xa.add(c));
-            let vb = load(xb.add(c));
-            let r0 = load(w0.add(c));
-            let r1 = load(w1.add(c));
-            let r2 = load(w2.add(c));
-            let r3 = load(w3.add(c));
-            acc[0] = madd(va, r0, acc[0]);
-            acc[1] = madd(va, r1, acc[1]);
-            acc[2] = madd(va, r2, acc[2]);
-            acc[3] = madd(va, r3, acc[3]);
-            acc[4] = madd(vb, r0, acc[4]);
-            acc[5] = madd(vb, r1, acc[5]);
-            acc[6] = madd(vb, r2, acc[6]);
-            acc[7] = madd(vb, r3, acc[7]);
-            c += 4;
-        }
-        for r in 0..ROWS_PER_ITEM {
-            out[r * m + i] = hsum(acc[r]);
-            out[r * m + i + 1] = hsum(acc[4 + r]);
-        }
-        i += 2;
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        Simd128(f32x4_splat(0.0))
     }
-    if i < m {
-        let xa = xp.add(i * k);
-        let mut acc = [f32x4_splat(0.0); 4];
-        let mut c = 0;
-        while c < k {
-            let va = load(xa.add(c));
-            acc[0] = madd(va, load(w0.add(c)), acc[0]);
-            acc[1] = madd(va, load(w1.add(c)), acc[1]);
-            acc[2] = madd(va, load(w2.add(c)), acc[2]);
-            acc[3] = madd(va, load(w3.add(c)), acc[3]);
-            c += 4;
-        }
-        for r in 0..ROWS_PER_ITEM {
-            out[r * m + i] = hsum(acc[r]);
-        }
+
+    #[inline(always)]
+    unsafe fn load(p: *const f32) -> Self {
+        Simd128(v128_load(p as *const v128))
+    }
+
+    #[inline(always)]
+    unsafe fn madd(a: Self, b: Self, acc: Self) -> Self {
+        Simd128(f32x4_add(acc.0, f32x4_mul(a.0, b.0)))
+    }
+
+    #[inline(always)]
+    unsafe fn hsum(self) -> f32 {
+        f32x4_extract_lane::<0>(self.0)
+            + f32x4_extract_lane::<1>(self.0)
+            + f32x4_extract_lane::<2>(self.0)
+            + f32x4_extract_lane::<3>(self.0)
     }
 }
