@@ -162,7 +162,9 @@ fn per_call<T>(
     Ok(times)
 }
 
-fn percentile(times: &[f64], p: f64) -> f64 {
+/// Nearest-rank percentile, shared by every benchmark (the browser script
+/// uses the same rule).
+pub(crate) fn percentile(times: &[f64], p: f64) -> f64 {
     let mut sorted = times.to_vec();
     sorted.sort_by(f64::total_cmp);
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;

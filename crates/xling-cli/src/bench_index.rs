@@ -19,6 +19,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::bench::percentile;
 use anyhow::{bail, Context};
 use serde::Serialize;
 use xling_core::index::codec::Writer;
@@ -358,13 +359,6 @@ fn exact_f32(vectors: &Vectors, queries: &Vectors) -> Vec<Vec<u32>> {
             scored.into_iter().map(|(p, _)| p).collect()
         })
         .collect()
-}
-
-fn percentile(values: &[f64], p: f64) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(idx).copied().unwrap_or(f64::NAN)
 }
 
 /// xorshift64* stream.

@@ -8,6 +8,7 @@
 //! count and weight format are explicit so that the comparison is fair: the
 //! browser's engine runs on one thread with Q4_0 weights.
 
+use crate::bench::percentile;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -288,14 +289,6 @@ fn weights_name(format: WeightFormat) -> &'static str {
         WeightFormat::F32 => "f32",
         WeightFormat::Q4_0 => "q4_0",
     }
-}
-
-/// Nearest-rank percentile (the browser script uses the same rule).
-fn percentile(values: &[f64], p: f64) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(idx).copied().unwrap_or(f64::NAN)
 }
 
 /// The process's peak resident set (VmHWM) in MB, where /proc has it.
