@@ -48,6 +48,11 @@ pub enum Error {
     #[error("document {0}")]
     Document(String),
 
+    /// An encoder backend other than the CPU (the GPU) failed: the caller
+    /// can retry on the CPU.
+    #[error("encoder backend: {0}")]
+    Backend(String),
+
     /// A tensor operation failed inside candle: a bug or an out-of-memory, not bad input.
     #[error("tensor computation failed: {0}")]
     Compute(#[from] candle_core::Error),

@@ -41,7 +41,7 @@ impl WasmError {
                 E::InvalidIndex(_) => "invalid_index",
                 E::ModelMismatch { .. } => "model_mismatch",
                 E::Document(_) => "invalid_document",
-                E::Io { .. } | E::Compute(_) => "internal",
+                E::Io { .. } | E::Compute(_) | E::Backend(_) => "internal",
             },
             WasmError::InvalidArgument(_) => "invalid_input",
             WasmError::Network(_) => "network",
