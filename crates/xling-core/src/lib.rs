@@ -21,8 +21,10 @@ pub mod eval;
 pub mod index;
 pub mod lang;
 pub mod model;
-#[cfg(test)]
-mod testing;
+/// A tiny random model built in code, for tests here and in the GPU crate.
+#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
+pub mod testing;
 pub mod tokenize;
 
 pub use encoder::{CpuEncoder, Embedder, Embedding, WeightFormat, WindowEncoder};

@@ -10,7 +10,7 @@ impl Gpu {
     /// as storage bindings require).
     pub(crate) fn storage_from_bytes(&self, label: &str, bytes: &[u8]) -> wgpu::Buffer {
         let mut padded;
-        let contents = if bytes.len() % 4 == 0 && !bytes.is_empty() {
+        let contents = if bytes.len().is_multiple_of(4) && !bytes.is_empty() {
             bytes
         } else {
             padded = bytes.to_vec();

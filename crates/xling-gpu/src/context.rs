@@ -105,6 +105,14 @@ impl Gpu {
         self.device.limits()
     }
 
+    /// The largest buffer one storage binding may hold.
+    pub fn max_binding_bytes(&self) -> u64 {
+        let limits = self.device.limits();
+        limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size)
+    }
+
     /// The first error reported outside an error scope, if any: after one,
     /// the device's results cannot be trusted.
     pub(crate) fn failure(&self) -> Option<String> {

@@ -41,8 +41,7 @@ impl GpuEncoder {
             return Err(GpuError::Compute(format!("uploading the model: {e}")));
         }
         let weights = uploaded?;
-        let limits = gpu.limits();
-        let binding = u64::from(limits.max_storage_buffer_binding_size).min(limits.max_buffer_size);
+        let binding = gpu.max_binding_bytes();
         let widest = 4 * (3 * config.hidden_size).max(config.intermediate_size) as u64;
         let max_tokens = (binding / widest) as usize;
         if max_tokens < config.max_positions {
@@ -65,6 +64,14 @@ impl GpuEncoder {
 
     pub fn config(&self) -> &ModelConfig {
         &self.config
+    }
+
+    /// Caps the padded tokens of one forward pass (never above what the
+    /// device allows). Device memory per pass is about
+    /// `4 · (3H + max(3H, I))` bytes per token: 9 KB for e5-small.
+    pub fn with_max_tokens(mut self, tokens: usize) -> Self {
+        self.max_tokens = self.max_tokens.min(tokens.max(1));
+        self
     }
 
     /// Side of the matrix-product tile chosen for this device.
@@ -109,7 +116,10 @@ impl GpuEncoder {
                 ))
                 .into());
             }
-            if let Some(id) = w.iter().find(|&&id| id as usize >= self.config.embedding_rows) {
+            if let Some(id) = w
+                .iter()
+                .find(|&&id| id as usize >= self.config.embedding_rows)
+            {
                 return Err(xling_core::Error::InvalidInput(format!(
                     "token id {id} is outside the vocabulary"
                 ))
@@ -168,7 +178,9 @@ impl GpuEncoder {
         }
         let values = values?;
         if values.iter().any(|v| !v.is_finite()) {
-            return Err(GpuError::Compute("the device returned non-finite values".into()));
+            return Err(GpuError::Compute(
+                "the device returned non-finite values".into(),
+            ));
         }
         Ok(values.chunks_exact(h).map(<[f32]>::to_vec).collect())
     }
@@ -192,7 +204,15 @@ impl GpuEncoder {
         let rows = (t, h);
         let mut out = Vec::with_capacity(4 + 7 * c.num_layers);
         for part in &w.table {
-            out.push(k.embed(gpu, ids, &part.buffer, part.rows.clone(), &w.position_type, tmp, (t, len, h))?);
+            out.push(k.embed(
+                gpu,
+                ids,
+                &part.buffer,
+                part.rows.clone(),
+                &w.position_type,
+                tmp,
+                (t, len, h),
+            )?);
         }
         let norm = |n: &'k crate::weights::GpuNorm| (&n.gamma, &n.beta);
         out.push(k.layer_norm(gpu, tmp, None, norm(&w.embed_norm), x, rows, eps)?);
@@ -200,7 +220,15 @@ impl GpuEncoder {
         let heads = c.num_heads as u32;
         for layer in &w.layers {
             let mm = |a, l: &'k crate::weights::GpuLinear, out, gelu| {
-                k.matmul(gpu, a, &l.weight, &l.bias, out, (t, l.out_features, l.in_features), gelu)
+                k.matmul(
+                    gpu,
+                    a,
+                    &l.weight,
+                    &l.bias,
+                    out,
+                    (t, l.out_features, l.in_features),
+                    gelu,
+                )
             };
             out.push(mm(x, &layer.qkv, wide, false)?);
             out.push(k.attention(gpu, wide, lengths, y, (b, len, h, heads), scale)?);
@@ -225,5 +253,75 @@ impl WindowEncoder for GpuEncoder {
     /// [`GpuEncoder::encode_windows_async`]).
     fn encode_windows(&self, windows: &[&[u32]]) -> xling_core::Result<Vec<Vec<f32>>> {
         Ok(pollster::block_on(self.encode_windows_async(windows))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use xling_core::testing::{cosine, tiny_embedder, tiny_model_files};
+    use xling_core::{Embedder, Prefix, Tokenizer};
+
+    use super::*;
+
+    fn tiny_gpu(seed: u64) -> Embedder<GpuEncoder> {
+        let files = tiny_model_files(seed);
+        let encoder = pollster::block_on(GpuEncoder::open(AdapterChoice::Any, &files.gguf))
+            .expect("a GPU adapter (without a GPU: apt-get install mesa-vulkan-drivers)");
+        let tokenizer =
+            Tokenizer::from_json(&files.tokenizer_json, encoder.config()).expect("tokenizer");
+        Embedder::new(tokenizer, encoder)
+    }
+
+    const TEXTS: [&str; 5] = [
+        "hello world",
+        "",
+        "hello world abc, hello world abc.",
+        // Several windows of the tiny model's 14 content tokens.
+        "the world said hello to abc, hello world abc, hello world abc, hello world",
+        "a",
+    ];
+
+    #[test]
+    fn tiny_model_matches_the_cpu_encoder() {
+        let cpu = tiny_embedder(31);
+        let gpu = tiny_gpu(31);
+        for prefix in [Prefix::Query, Prefix::Passage] {
+            let want = cpu.embed(&TEXTS, prefix).unwrap();
+            let got = gpu.embed(&TEXTS, prefix).unwrap();
+            for ((text, w), g) in TEXTS.iter().zip(&want).zip(&got) {
+                let c = cosine(w, g);
+                assert!(c > 0.99999, "{text:?}: cosine {c}");
+            }
+        }
+    }
+
+    #[test]
+    fn batches_split_to_fit_the_device_give_the_same_vectors() {
+        let whole = tiny_gpu(32);
+        let files = tiny_model_files(32);
+        let encoder = pollster::block_on(GpuEncoder::open(AdapterChoice::Any, &files.gguf))
+            .unwrap()
+            .with_max_tokens(16);
+        let tokenizer = Tokenizer::from_json(&files.tokenizer_json, encoder.config()).unwrap();
+        let split = Embedder::new(tokenizer, encoder);
+        let a = whole.embed(&TEXTS, Prefix::Passage).unwrap();
+        let b = split.embed(&TEXTS, Prefix::Passage).unwrap();
+        for (x, y) in a.iter().zip(&b) {
+            assert!(cosine(x, y) > 0.999999);
+        }
+    }
+
+    #[test]
+    fn bad_windows_are_errors_not_panics() {
+        let gpu = tiny_gpu(33);
+        let encoder = gpu.encoder();
+        let rows = encoder.config().embedding_rows as u32;
+        let too_long = vec![0u32; encoder.config().max_positions + 1];
+        for bad in [&[0, rows, 2][..], &[][..], &too_long[..]] {
+            let err = encoder.encode_windows(&[&[0, 5, 2], bad]).unwrap_err();
+            assert!(matches!(err, xling_core::Error::InvalidInput(_)), "{err}");
+        }
+        // Nothing was left half-done: the next call works.
+        assert_eq!(encoder.encode_windows(&[&[0, 5, 2]]).unwrap().len(), 1);
     }
 }

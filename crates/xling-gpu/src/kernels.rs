@@ -66,31 +66,12 @@ impl Kernels {
                 "attention needs {attention_bytes} bytes of workgroup memory and {THREADS} threads"
             )));
         }
-        let pipeline = |name: &str, source: String| {
-            let module = gpu
-                .device
-                .create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(name),
-                    source: wgpu::ShaderSource::Wgsl(source.into()),
-                });
-            gpu.device
-                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(name),
-                    layout: None,
-                    module: &module,
-                    entry_point: Some("main"),
-                    compilation_options: Default::default(),
-                    cache: None,
-                })
-        };
+        let pipeline = |name: &str, source: String| compile(gpu, name, &source);
         let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let kernels = Self {
             embed: pipeline("embed", format!("{EMBED}\n{Q4}")),
             layer_norm: pipeline("layer_norm", LAYER_NORM.to_string()),
-            matmul: pipeline(
-                "matmul_q4",
-                format!("{MATMUL_Q4}\n{Q4}").replace("{{TILE}}", &tile.to_string()),
-            ),
+            matmul: pipeline("matmul_q4", matmul_source(tile)),
             attention: pipeline(
                 "attention",
                 ATTENTION.replace("{{HEAD_DIM}}", &head_dim.to_string()),
@@ -116,7 +97,9 @@ impl Kernels {
         let x = count.clamp(1, max);
         let y = count.div_ceil(x);
         if y > max {
-            return Err(GpuError::Limits(format!("{count} workgroups in one dispatch")));
+            return Err(GpuError::Limits(format!(
+                "{count} workgroups in one dispatch"
+            )));
         }
         Ok([x as u32, y as u32, 1])
     }
@@ -164,7 +147,12 @@ impl Kernels {
         let params = gpu.uniform(&[tokens, hidden, len, rows.start, rows.end - rows.start]);
         let blocks = u64::from(tokens) * u64::from(hidden / 32);
         let groups = self.grid(blocks.div_ceil(u64::from(THREADS)))?;
-        Ok(self.bind(gpu, &self.embed, &[&params, ids, table, position_type, x], groups))
+        Ok(self.bind(
+            gpu,
+            &self.embed,
+            &[&params, ids, table, position_type, x],
+            groups,
+        ))
     }
 
     /// `out = LayerNorm(x + residual) · gamma + beta` over rows of `hidden`.
@@ -205,7 +193,9 @@ impl Kernels {
         let params = gpu.uniform(&[m, n, k, u32::from(gelu)]);
         let groups = [n.div_ceil(self.tile), m.div_ceil(self.tile), 1];
         if groups[0] > self.max_groups || groups[1] > self.max_groups {
-            return Err(GpuError::Limits(format!("a {m} × {n} product in one dispatch")));
+            return Err(GpuError::Limits(format!(
+                "a {m} × {n} product in one dispatch"
+            )));
         }
         Ok(self.bind(gpu, &self.matmul, &[&params, a, w, bias, y], groups))
     }
@@ -224,7 +214,9 @@ impl Kernels {
         let params = gpu.uniform(&[len, hidden, heads, scale.to_bits()]);
         let groups = [len.div_ceil(THREADS), windows * heads, 1];
         if groups[1] > self.max_groups {
-            return Err(GpuError::Limits(format!("{windows} windows in one dispatch")));
+            return Err(GpuError::Limits(format!(
+                "{windows} windows in one dispatch"
+            )));
         }
         Ok(self.bind(gpu, &self.attention, &[&params, qkv, lengths, ctx], groups))
     }
@@ -241,10 +233,35 @@ impl Kernels {
         let params = gpu.uniform(&[len, hidden]);
         let groups = [hidden.div_ceil(THREADS), windows, 1];
         if groups[1] > self.max_groups {
-            return Err(GpuError::Limits(format!("{windows} windows in one dispatch")));
+            return Err(GpuError::Limits(format!(
+                "{windows} windows in one dispatch"
+            )));
         }
         Ok(self.bind(gpu, &self.pool, &[&params, x, lengths, means], groups))
     }
+}
+
+fn compile(gpu: &Gpu, name: &str, source: &str) -> wgpu::ComputePipeline {
+    let module = gpu
+        .device
+        .create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some(name),
+            source: wgpu::ShaderSource::Wgsl(source.into()),
+        });
+    gpu.device
+        .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+            label: Some(name),
+            layout: None,
+            module: &module,
+            entry_point: Some("main"),
+            compilation_options: Default::default(),
+            cache: None,
+        })
+}
+
+/// The matrix product for output tiles of `tile × tile`.
+fn matmul_source(tile: u32) -> String {
+    format!("{MATMUL_Q4}\n{Q4}").replace("{{TILE}}", &tile.to_string())
 }
 
 /// Records `dispatches` in order into one compute pass (WebGPU orders the
@@ -260,3 +277,6 @@ pub(crate) fn record(encoder: &mut wgpu::CommandEncoder, dispatches: &[Dispatch<
         pass.dispatch_workgroups(d.groups[0], d.groups[1], d.groups[2]);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -143,8 +143,14 @@ fn linear(
 
 fn norm(gpu: &Gpu, weights: &mut ModelWeights, prefix: &str, h: usize) -> Result<GpuNorm> {
     Ok(GpuNorm {
-        gamma: gpu.storage_from_f32(prefix, &f32_values(weights, &format!("{prefix}.weight"), &[h])?),
-        beta: gpu.storage_from_f32(prefix, &f32_values(weights, &format!("{prefix}.bias"), &[h])?),
+        gamma: gpu.storage_from_f32(
+            prefix,
+            &f32_values(weights, &format!("{prefix}.weight"), &[h])?,
+        ),
+        beta: gpu.storage_from_f32(
+            prefix,
+            &f32_values(weights, &format!("{prefix}.bias"), &[h])?,
+        ),
     })
 }
 
@@ -155,8 +161,7 @@ fn upload_table(gpu: &Gpu, weights: &mut ModelWeights, c: &ModelConfig) -> Resul
     let bytes = q4_bytes(&table)?;
     drop(table);
     let row_bytes = h / 32 * BLOCK_BYTES;
-    let limits = gpu.limits();
-    let max_bytes = u64::from(limits.max_storage_buffer_binding_size).min(limits.max_buffer_size);
+    let max_bytes = gpu.max_binding_bytes();
     let rows_per_part = (max_bytes as usize / row_bytes).min(c.embedding_rows);
     if rows_per_part == 0 {
         return Err(GpuError::Limits(format!(
