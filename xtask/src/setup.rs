@@ -10,7 +10,9 @@ use std::time::UNIX_EPOCH;
 
 use anyhow::{bail, Context, Result};
 
-use crate::util::{cache_dir, cargo, has_sha256, run, say, sha256_file, target_dir, verify_sha256};
+use crate::util::{
+    apt_install, cache_dir, cargo, has_sha256, run, say, sha256_file, target_dir, verify_sha256,
+};
 
 /// A wheel pinned by version and hash, plus the extra `pip download` flags
 /// needed to fetch it (sentencepiece 0.1.91 only exists for old CPythons, so
@@ -68,6 +70,7 @@ pub struct Setup {
 /// Runs setup steps 1–5 in order and returns the resulting paths.
 pub fn setup(root: &Path) -> Result<Setup> {
     ensure_wasm_target();
+    ensure_lavapipe()?;
     let cache = cache_dir()?;
     let wheels = cache.join("wheels");
     fs::create_dir_all(&wheels)
@@ -106,6 +109,25 @@ pub fn setup(root: &Path) -> Result<Setup> {
         e5_bin,
         engine,
     })
+}
+
+/// Mesa's lavapipe, a Vulkan driver that runs on the CPU: the GPU encoder's
+/// tests need an adapter, and machines without a GPU (CI) have none.
+fn ensure_lavapipe() -> Result<()> {
+    say("step: Vulkan software driver (lavapipe)");
+    let icd_dirs = ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d"];
+    let present = icd_dirs.iter().any(|dir| {
+        fs::read_dir(dir).is_ok_and(|entries| {
+            entries
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("lvp_icd"))
+        })
+    });
+    if present {
+        say("lavapipe: already present");
+        return Ok(());
+    }
+    apt_install(&["mesa-vulkan-drivers", "libvulkan1"])
 }
 
 /// Adds the wasm target if missing. Nothing builds for wasm yet, so a failure

@@ -108,3 +108,25 @@ pub fn verify_sha256(path: &Path, expected: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// Installs Debian packages with apt-get (through sudo unless root).
+pub fn apt_install(packages: &[&str]) -> Result<()> {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n");
+    let apt = |args: &[&str]| {
+        let mut cmd = if root {
+            Command::new("apt-get")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.arg("apt-get");
+            sudo
+        };
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    run(&mut apt(&["update"])).context("apt-get update failed")?;
+    run(apt(&["install", "-y", "--no-install-recommends"]).args(packages))
+        .with_context(|| format!("could not install {} with apt-get", packages.join(", ")))
+}

@@ -10,7 +10,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 use crate::setup::Setup;
-use crate::util::{cargo, run, say, target_dir};
+use crate::util::{apt_install, cargo, run, say, target_dir};
 
 /// Pinned by DESIGN §6: 0.22 needs a newer rustc; `--locked` avoids a drift.
 const TRUNK_VERSION: &str = "0.21.14";
@@ -85,27 +85,7 @@ fn ensure_browser_and_node() -> Result<()> {
         say("chromium, node, npm: already present");
         return Ok(());
     }
-    let sudo = std::env::var("USER").map(|u| u != "root").unwrap_or(true)
-        && Command::new("id")
-            .arg("-u")
-            .output()
-            .map(|o| o.stdout != b"0\n")
-            .unwrap_or(true);
-    let apt = |args: &[&str]| {
-        let mut cmd = if sudo {
-            Command::new("sudo")
-        } else {
-            Command::new("apt-get")
-        };
-        if sudo {
-            cmd.arg("apt-get");
-        }
-        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
-        cmd
-    };
-    run(&mut apt(&["update"])).context("apt-get update failed")?;
-    run(apt(&["install", "-y", "--no-install-recommends"]).args(&missing))
-        .with_context(|| format!("could not install {} with apt-get", missing.join(", ")))
+    apt_install(&missing)
 }
 
 /// wasm-bindgen-cli at exactly the version in Cargo.lock (the generated glue
