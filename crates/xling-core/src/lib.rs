@@ -27,7 +27,7 @@ pub mod model;
 pub mod testing;
 pub mod tokenize;
 
-pub use encoder::{CpuEncoder, Embedder, Embedding, WeightFormat, WindowEncoder};
+pub use encoder::{CpuEncoder, EmbedPlan, Embedder, Embedding, WeightFormat, WindowEncoder};
 pub use error::{Error, Result};
 pub use model::ModelConfig;
 pub use tokenize::{Prefix, Tokenizer};

@@ -8,11 +8,16 @@
 
 mod buffers;
 mod context;
+mod embed;
 mod encoder;
 mod error;
 mod kernels;
+#[cfg(not(target_arch = "wasm32"))]
+mod select;
 mod weights;
 
 pub use context::{AdapterChoice, AdapterSummary, Gpu};
 pub use encoder::GpuEncoder;
 pub use error::{GpuError, Result};
+#[cfg(not(target_arch = "wasm32"))]
+pub use select::{load_embedder, AnyEncoder, BackendReport, Device};

@@ -144,24 +144,110 @@ impl<E: WindowEncoder> Embedder<E> {
         texts: &[S],
         prefix: Prefix,
     ) -> Result<Vec<Embedding>> {
+        let plan = EmbedPlan::new(&self.tokenizer, texts, prefix, self.batch_tokens)?;
+        let outputs = plan
+            .batches()
+            .iter()
+            .map(|batch| self.encoder.encode_windows(batch))
+            .collect::<Result<Vec<_>>>()?;
+        plan.finish(&self.tokenizer, outputs, self.encoder.dim())
+    }
+}
+
+/// Everything around a backend's forward passes, for backends that cannot
+/// block (WebGPU in a browser): texts cut into windows and grouped into
+/// length-sorted batches ([`EmbedPlan::batches`]), then the backend's window
+/// means combined into one unit vector per text ([`EmbedPlan::finish`]).
+/// [`Embedder::embed_with_ids`] is exactly this with a blocking backend.
+pub struct EmbedPlan {
+    contents: Vec<Vec<u32>>,
+    /// (text index, content tokens, window ids)
+    windows: Vec<(usize, usize, Vec<u32>)>,
+    /// Window indices, longest first; batches are consecutive runs of it.
+    order: Vec<usize>,
+    batch_ends: Vec<usize>,
+}
+
+impl EmbedPlan {
+    /// Tokenises `texts` and plans batches of at most `batch_tokens` padded
+    /// tokens (see [`MAX_PADDING`]).
+    pub fn new<S: AsRef<str>>(
+        tokenizer: &Tokenizer,
+        texts: &[S],
+        prefix: Prefix,
+        batch_tokens: usize,
+    ) -> Result<Self> {
         let contents = texts
             .iter()
-            .map(|t| self.tokenizer.content_ids(t.as_ref(), prefix))
+            .map(|t| tokenizer.content_ids(t.as_ref(), prefix))
             .collect::<Result<Vec<_>>>()?;
-        // (text index, content tokens, window ids)
         let mut windows: Vec<(usize, usize, Vec<u32>)> = Vec::new();
         for (i, content) in contents.iter().enumerate() {
-            for w in self.tokenizer.windows(content) {
+            for w in tokenizer.windows(content) {
                 windows.push((i, w.len() - 2, w));
             }
         }
-        let means = self.encode_sorted(&windows)?;
+        let mut order: Vec<usize> = (0..windows.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(windows[i].2.len()));
+        let mut batch_ends = Vec::new();
+        let mut start = 0;
+        while start < order.len() {
+            start += batch_len(&order[start..], |i| windows[i].2.len(), batch_tokens);
+            batch_ends.push(start);
+        }
+        Ok(Self {
+            contents,
+            windows,
+            order,
+            batch_ends,
+        })
+    }
 
-        let dim = self.encoder.dim();
-        let mut sums = vec![vec![0f32; dim]; texts.len()];
-        let mut weights = vec![0f32; texts.len()];
-        let mut any = vec![false; texts.len()];
-        for ((text, content_len, _), mean) in windows.iter().zip(&means) {
+    /// The windows of each forward pass, in order.
+    pub fn batches(&self) -> Vec<Vec<&[u32]>> {
+        let mut start = 0;
+        self.batch_ends
+            .iter()
+            .map(|&end| {
+                let batch = self.order[start..end]
+                    .iter()
+                    .map(|&i| self.windows[i].2.as_slice())
+                    .collect();
+                start = end;
+                batch
+            })
+            .collect()
+    }
+
+    /// Combines the backend's window means (one `Vec` per batch, in the order
+    /// of [`EmbedPlan::batches`]) into one unit vector per text.
+    pub fn finish(
+        self,
+        tokenizer: &Tokenizer,
+        outputs: Vec<Vec<Vec<f32>>>,
+        dim: usize,
+    ) -> Result<Vec<Embedding>> {
+        let returned: usize = outputs.iter().map(Vec::len).sum();
+        if outputs.len() != self.batch_ends.len()
+            || returned != self.windows.len()
+            || outputs.iter().flatten().any(|v| v.len() != dim)
+        {
+            return Err(Error::InvalidInput(format!(
+                "backend returned {returned} vectors in {} batches for {} windows in {} batches",
+                outputs.len(),
+                self.windows.len(),
+                self.batch_ends.len()
+            )));
+        }
+        let mut means: Vec<Vec<f32>> = vec![Vec::new(); self.windows.len()];
+        for (&i, mean) in self.order.iter().zip(outputs.into_iter().flatten()) {
+            means[i] = mean;
+        }
+        let texts = self.contents.len();
+        let mut sums = vec![vec![0f32; dim]; texts];
+        let mut weights = vec![0f32; texts];
+        let mut any = vec![false; texts];
+        for ((text, content_len, _), mean) in self.windows.iter().zip(&means) {
             // An empty text is one window with no content: give it weight 1.
             let w = (*content_len).max(1) as f32;
             for (s, m) in sums[*text].iter_mut().zip(mean) {
@@ -170,8 +256,8 @@ impl<E: WindowEncoder> Embedder<E> {
             weights[*text] += w;
             any[*text] = true;
         }
-        let mut out = Vec::with_capacity(texts.len());
-        for (i, content) in contents.into_iter().enumerate() {
+        let mut out = Vec::with_capacity(texts);
+        for (i, content) in self.contents.into_iter().enumerate() {
             let mut vector = std::mem::take(&mut sums[i]);
             if !any[i] {
                 return Err(Error::InvalidInput(format!("text {i} produced no window")));
@@ -180,40 +266,10 @@ impl<E: WindowEncoder> Embedder<E> {
                 *v /= weights[i];
             }
             l2_normalize(&mut vector);
-            let ids = self.tokenizer.wrap(&content);
+            let ids = tokenizer.wrap(&content);
             out.push(Embedding { ids, vector });
         }
         Ok(out)
-    }
-
-    /// Runs windows through the backend in length-sorted batches, returning the
-    /// means in the original order. A batch is padded to its longest window, so
-    /// it only takes windows that keep padding under [`MAX_PADDING`] of its tokens.
-    fn encode_sorted(&self, windows: &[(usize, usize, Vec<u32>)]) -> Result<Vec<Vec<f32>>> {
-        let mut order: Vec<usize> = (0..windows.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(windows[i].2.len()));
-        let mut means: Vec<Vec<f32>> = vec![Vec::new(); windows.len()];
-        let mut start = 0;
-        while start < order.len() {
-            let end = start + batch_len(&order[start..], |i| windows[i].2.len(), self.batch_tokens);
-            let batch: Vec<&[u32]> = order[start..end]
-                .iter()
-                .map(|&i| windows[i].2.as_slice())
-                .collect();
-            let out = self.encoder.encode_windows(&batch)?;
-            if out.len() != batch.len() {
-                return Err(Error::InvalidInput(format!(
-                    "backend returned {} vectors for {} windows",
-                    out.len(),
-                    batch.len()
-                )));
-            }
-            for (&i, v) in order[start..end].iter().zip(out) {
-                means[i] = v;
-            }
-            start = end;
-        }
-        Ok(means)
     }
 }
 

