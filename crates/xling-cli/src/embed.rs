@@ -79,7 +79,7 @@ fn decode_line(line: Vec<u8>, number: usize, json: bool) -> anyhow::Result<Strin
 }
 
 fn write_chunk(
-    embedder: &xling_core::Embedder,
+    embedder: &crate::CliEmbedder,
     texts: &[String],
     prefix: Prefix,
     out: &mut impl Write,

@@ -864,7 +864,7 @@ pub(crate) struct Embeddings {
 }
 
 enum Encoder {
-    Xling(Box<xling_core::Embedder>),
+    Xling(Box<crate::CliEmbedder>),
     Reference(xling_cli::reference::Reference),
 }
 

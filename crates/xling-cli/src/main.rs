@@ -1,6 +1,7 @@
 //! `xling`: a thin command-line shell over `xling-core`.
 
 mod bench;
+mod bench_gpu;
 mod bench_index;
 mod bench_native;
 mod convert;
@@ -87,15 +88,28 @@ pub struct ModelArgs {
     /// Model directory holding model.gguf and tokenizer.json.
     #[arg(long, default_value = DEFAULT_MODEL_DIR)]
     pub model: PathBuf,
-    /// How layer weights are held: f32 (expanded once, fastest) or q4_0 (smallest).
+    /// How layer weights are held on the CPU: f32 (expanded once, fastest) or
+    /// q4_0 (smallest).
     #[arg(long, default_value = "f32")]
     pub weights: xling_core::WeightFormat,
+    /// Where to run the encoder: auto (a hardware GPU that passes the
+    /// model's self-test, else the CPU), cpu, or gpu (any adapter, software
+    /// ones included; an error if none passes).
+    #[arg(long, default_value = "auto")]
+    pub device: xling_gpu::Device,
 }
 
+/// The encoder the CLI runs: the CPU or the GPU, chosen by `--device`.
+pub type CliEmbedder = xling_core::Embedder<xling_gpu::AnyEncoder>;
+
 impl ModelArgs {
-    pub fn load(&self) -> anyhow::Result<xling_core::Embedder> {
+    /// Loads the model on the chosen device and says on stderr which one.
+    pub fn load(&self) -> anyhow::Result<CliEmbedder> {
         let files = xling_core::ModelFiles::read_dir(&self.model)?;
-        Ok(xling_core::Embedder::load_with(&files, self.weights)?)
+        let (embedder, report) = xling_gpu::load_embedder(&files, self.device, self.weights)
+            .map_err(|e| anyhow::anyhow!("--device {:?}: {e}", self.device))?;
+        eprintln!("xling: encoder on {report}");
+        Ok(embedder)
     }
 
     /// Only the tokenizer (for commands that need no encoding).
