@@ -144,19 +144,22 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
             "warnings",
         ]))
     })?;
-    // The browser package, with the core, as it is built for the browser.
+    // The browser package, with the core and the GPU encoder, as they are
+    // built for the browser.
     step("wasm32 clippy", || {
         run(cargo().current_dir(root).args([
             "clippy",
             "-p",
             "xling-wasm",
+            "-p",
+            "xling-gpu",
             "--target",
             "wasm32-unknown-unknown",
             "--",
             "-D",
             "warnings",
         ]))
-        .context("xling-wasm does not build cleanly for wasm32-unknown-unknown")
+        .context("xling-wasm or xling-gpu does not build cleanly for wasm32-unknown-unknown")
     })?;
     step("test", || {
         let mut cmd = cargo();

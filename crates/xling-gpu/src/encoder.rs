@@ -3,7 +3,6 @@
 //! compute pass per batch; only the pooled vectors come back.
 
 use xling_core::model::{ModelConfig, ModelWeights};
-use xling_core::WindowEncoder;
 
 use crate::context::{AdapterChoice, Gpu};
 use crate::error::{GpuError, Result};
@@ -244,7 +243,7 @@ impl GpuEncoder {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-impl WindowEncoder for GpuEncoder {
+impl xling_core::WindowEncoder for GpuEncoder {
     fn dim(&self) -> usize {
         self.config.hidden_size
     }
@@ -259,7 +258,7 @@ impl WindowEncoder for GpuEncoder {
 #[cfg(test)]
 mod tests {
     use xling_core::testing::{cosine, tiny_embedder, tiny_model_files};
-    use xling_core::{Embedder, Prefix, Tokenizer};
+    use xling_core::{Embedder, Prefix, Tokenizer, WindowEncoder};
 
     use super::*;
 
