@@ -67,7 +67,7 @@ impl GpuEncoder {
 
     /// Caps the padded tokens of one forward pass (never above what the
     /// device allows). Device memory per pass is about
-    /// `4 · (3H + max(3H, I))` bytes per token: 9 KB for e5-small.
+    /// `4 · (3H + max(3H, I))` bytes per token: 10.5 KiB for e5-small.
     pub fn with_max_tokens(mut self, tokens: usize) -> Self {
         self.max_tokens = self.max_tokens.min(tokens.max(1));
         self
