@@ -208,22 +208,46 @@ impl PendingAdd {
         n: usize,
         mut embed: impl FnMut(&[String]) -> Result<Vec<Vec<f32>>>,
     ) -> Result<usize> {
-        let from = self.vectors.len();
-        let to = (from + n.max(1)).min(self.texts.len());
-        let batch = &self.texts[from..to];
+        let batch = self.next_texts(n);
         if batch.is_empty() {
             return Ok(0);
         }
+        let expected = batch.len();
         let embedded = embed(batch)?;
-        if embedded.len() != batch.len() || embedded.iter().any(|v| v.len() != self.dim) {
+        if embedded.len() != expected {
             return Err(Error::InvalidInput(format!(
-                "the embedder returned {} vectors for {} passages, or vectors of the wrong dimension",
-                embedded.len(),
-                batch.len()
+                "the embedder returned {} vectors for {expected} passages",
+                embedded.len()
             )));
         }
-        self.vectors.extend(embedded);
-        Ok(to - from)
+        self.accept(embedded)
+    }
+
+    /// The next (up to `n`, at least one) passages to embed, for callers that
+    /// embed asynchronously and then hand the vectors to [`PendingAdd::accept`].
+    pub fn next_texts(&self, n: usize) -> &[String] {
+        let from = self.vectors.len();
+        let to = (from + n.max(1)).min(self.texts.len());
+        &self.texts[from..to]
+    }
+
+    /// Takes the vectors of the passages [`PendingAdd::next_texts`] gave, in
+    /// order; returns how many it took. Wrong counts or dimensions are refused
+    /// and leave the add unchanged.
+    pub fn accept(&mut self, vectors: Vec<Vec<f32>>) -> Result<usize> {
+        let remaining = self.texts.len() - self.vectors.len();
+        if vectors.is_empty()
+            || vectors.len() > remaining
+            || vectors.iter().any(|v| v.len() != self.dim)
+        {
+            return Err(Error::InvalidInput(format!(
+                "the embedder returned {} vectors for at most {remaining} passages, or vectors of the wrong dimension",
+                vectors.len(),
+            )));
+        }
+        let n = vectors.len();
+        self.vectors.extend(vectors);
+        Ok(n)
     }
 }
 

@@ -453,6 +453,38 @@ fn a_staged_add_can_be_cancelled_or_committed() -> Result<()> {
 }
 
 #[test]
+fn an_async_caller_embeds_with_next_texts_and_accept() -> Result<()> {
+    let embedder = tiny_embedder(3);
+    let mut index = Index::for_model(&embedder, IndexConfig::default());
+    let tokenizer = embedder.tokenizer();
+    let mut pending = index.prepare_add(tokenizer, corpus())?;
+    let total = pending.total();
+    // Wrong dimensions, nothing, or more vectors than passages left are
+    // refused and change nothing.
+    let dim = embedder.dim();
+    assert!(pending.accept(vec![vec![0.0; dim + 1]]).is_err());
+    assert!(pending.accept(Vec::new()).is_err());
+    assert!(pending.accept(vec![vec![0.0; dim]; total + 1]).is_err());
+    assert_eq!(pending.embedded(), 0);
+    while !pending.is_embedded() {
+        let texts = pending.next_texts(2).to_vec();
+        assert!(!texts.is_empty() && texts.len() <= 2);
+        let vectors = embedder.embed(&texts, Prefix::Passage)?;
+        assert_eq!(pending.accept(vectors)?, texts.len());
+    }
+    assert!(pending.next_texts(2).is_empty());
+    index.commit_add(tokenizer, pending)?;
+    let mut direct = Index::for_model(&embedder, IndexConfig::default());
+    direct.add_documents(&embedder, corpus(), |_, _| {})?;
+    let query = options(SearchMode::Hybrid);
+    assert_eq!(
+        ids(&index.search(&embedder, "hello", &query)?),
+        ids(&direct.search(&embedder, "hello", &query)?)
+    );
+    Ok(())
+}
+
+#[test]
 fn deferred_maintenance_builds_graphs_one_step_at_a_time() -> Result<()> {
     let embedder = tiny_embedder(3);
     let config = IndexConfig {
