@@ -81,7 +81,7 @@ impl GpuEncoder {
     /// Mean-pooled final hidden states, one per window (see [`WindowEncoder`]).
     /// Batches larger than the device allows are split.
     pub async fn encode_windows_async(&self, windows: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
-        self.check(windows)?;
+        xling_core::encoder::check_windows(windows, &self.config)?;
         let mut out = Vec::with_capacity(windows.len());
         let mut start = 0;
         while start < windows.len() {
@@ -103,29 +103,6 @@ impl GpuEncoder {
             start = end;
         }
         Ok(out)
-    }
-
-    fn check(&self, windows: &[&[u32]]) -> Result<()> {
-        for w in windows {
-            if w.is_empty() || w.len() > self.config.max_positions {
-                return Err(xling_core::Error::InvalidInput(format!(
-                    "window of {} tokens (1..={} allowed)",
-                    w.len(),
-                    self.config.max_positions
-                ))
-                .into());
-            }
-            if let Some(id) = w
-                .iter()
-                .find(|&&id| id as usize >= self.config.embedding_rows)
-            {
-                return Err(xling_core::Error::InvalidInput(format!(
-                    "token id {id} is outside the vocabulary"
-                ))
-                .into());
-            }
-        }
-        Ok(())
     }
 
     /// One batch through the whole model.
@@ -263,9 +240,15 @@ mod tests {
     use super::*;
 
     fn tiny_gpu(seed: u64) -> Embedder<GpuEncoder> {
+        tiny_gpu_capped(seed, usize::MAX)
+    }
+
+    /// The tiny model on the GPU, at most `max_tokens` per forward pass.
+    fn tiny_gpu_capped(seed: u64, max_tokens: usize) -> Embedder<GpuEncoder> {
         let files = tiny_model_files(seed);
         let encoder = pollster::block_on(GpuEncoder::open(AdapterChoice::Any, &files.gguf))
-            .expect("a GPU adapter (without a GPU: apt-get install mesa-vulkan-drivers)");
+            .expect("a GPU adapter (without a GPU: apt-get install mesa-vulkan-drivers)")
+            .with_max_tokens(max_tokens);
         let tokenizer =
             Tokenizer::from_json(&files.tokenizer_json, encoder.config()).expect("tokenizer");
         Embedder::new(tokenizer, encoder)
@@ -297,12 +280,7 @@ mod tests {
     #[test]
     fn batches_split_to_fit_the_device_give_the_same_vectors() {
         let whole = tiny_gpu(32);
-        let files = tiny_model_files(32);
-        let encoder = pollster::block_on(GpuEncoder::open(AdapterChoice::Any, &files.gguf))
-            .unwrap()
-            .with_max_tokens(16);
-        let tokenizer = Tokenizer::from_json(&files.tokenizer_json, encoder.config()).unwrap();
-        let split = Embedder::new(tokenizer, encoder);
+        let split = tiny_gpu_capped(32, 16);
         let a = whole.embed(&TEXTS, Prefix::Passage).unwrap();
         let b = split.embed(&TEXTS, Prefix::Passage).unwrap();
         for (x, y) in a.iter().zip(&b) {

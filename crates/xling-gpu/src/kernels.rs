@@ -66,17 +66,17 @@ impl Kernels {
                 "attention needs {attention_bytes} bytes of workgroup memory and {THREADS} threads"
             )));
         }
-        let pipeline = |name: &str, source: String| compile(gpu, name, &source);
         let scope = gpu.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let kernels = Self {
-            embed: pipeline("embed", format!("{EMBED}\n{Q4}")),
-            layer_norm: pipeline("layer_norm", LAYER_NORM.to_string()),
-            matmul: pipeline("matmul_q4", matmul_source(tile)),
-            attention: pipeline(
+            embed: compile(gpu, "embed", &format!("{EMBED}\n{Q4}")),
+            layer_norm: compile(gpu, "layer_norm", LAYER_NORM),
+            matmul: compile(gpu, "matmul_q4", &matmul_source(tile)),
+            attention: compile(
+                gpu,
                 "attention",
-                ATTENTION.replace("{{HEAD_DIM}}", &head_dim.to_string()),
+                &ATTENTION.replace("{{HEAD_DIM}}", &head_dim.to_string()),
             ),
-            pool: pipeline("pool", POOL.to_string()),
+            pool: compile(gpu, "pool", POOL),
             tile,
             max_groups: limits.max_compute_workgroups_per_dimension,
         };

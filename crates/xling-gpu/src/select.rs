@@ -2,7 +2,7 @@
 //! only after it passes the model's self-test; `auto` falls back to the CPU
 //! (and says why), an explicit `gpu` fails instead.
 
-use xling_core::model::{ModelWeights, SelfTest};
+use xling_core::model::SelfTest;
 use xling_core::{CpuEncoder, Embedder, ModelFiles, Tokenizer, WeightFormat, WindowEncoder};
 
 use crate::context::{AdapterChoice, AdapterSummary};
@@ -87,9 +87,7 @@ pub fn load_embedder(
     format: WeightFormat,
 ) -> Result<(Embedder<AnyEncoder>, BackendReport)> {
     let cpu = |reason: String| -> Result<(Embedder<AnyEncoder>, BackendReport)> {
-        let mut weights = ModelWeights::from_gguf(&files.gguf)?;
-        let tokenizer = Tokenizer::from_json(&files.tokenizer_json, &weights.config)?;
-        let encoder = CpuEncoder::new(&mut weights, format)?;
+        let (tokenizer, encoder) = Embedder::load_with(files, format)?.into_parts();
         let report = BackendReport {
             backend: "cpu",
             adapter: None,

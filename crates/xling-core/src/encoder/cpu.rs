@@ -334,14 +334,8 @@ impl WindowEncoder for CpuEncoder {
         if windows.is_empty() {
             return Ok(Vec::new());
         }
+        super::check_windows(windows, &self.config)?;
         let len = windows.iter().map(|w| w.len()).max().unwrap_or(0);
-        let shortest = windows.iter().map(|w| w.len()).min().unwrap_or(0);
-        if shortest == 0 || len > self.config.max_positions {
-            return Err(Error::InvalidInput(format!(
-                "window of {len} tokens (1..={} allowed)",
-                self.config.max_positions
-            )));
-        }
         let b = windows.len();
         // 1 for real tokens, 0 for padding.
         let keep: Vec<f32> = windows

@@ -26,6 +26,27 @@ pub trait WindowEncoder {
     fn encode_windows(&self, windows: &[&[u32]]) -> Result<Vec<Vec<f32>>>;
 }
 
+/// Refuses windows a backend cannot run: empty, longer than the model's
+/// positions, or holding an id outside the embedding table. Every backend
+/// checks with this before any work, so all give the same errors.
+pub fn check_windows(windows: &[&[u32]], config: &crate::ModelConfig) -> Result<()> {
+    for w in windows {
+        if w.is_empty() || w.len() > config.max_positions {
+            return Err(Error::InvalidInput(format!(
+                "window of {} tokens (1..={} allowed)",
+                w.len(),
+                config.max_positions
+            )));
+        }
+        if let Some(id) = w.iter().find(|&&id| id as usize >= config.embedding_rows) {
+            return Err(Error::InvalidInput(format!(
+                "token id {id} is outside the vocabulary"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// How many padded tokens one forward pass may hold. Large enough to keep the
 /// matrix units busy, small enough that attention scores (batch × heads × L²)
 /// stay within a few tens of MB.
@@ -112,6 +133,11 @@ impl<E: WindowEncoder> Embedder<E> {
 
     pub fn encoder(&self) -> &E {
         &self.encoder
+    }
+
+    /// The tokenizer and the backend, to wrap the backend in another type.
+    pub fn into_parts(self) -> (Tokenizer, E) {
+        (self.tokenizer, self.encoder)
     }
 
     pub fn dim(&self) -> usize {
