@@ -15,6 +15,12 @@ const STORAGE_LABELS = {
   indexeddb: 'IndexedDB',
   memory: 'memory only — not saved',
 };
+/** `?device=cpu|gpu|auto` picks where documents are embedded (default auto:
+ *  a hardware GPU that passes the engine's self-test, else the CPU). */
+const DEVICE = (() => {
+  const asked = new URLSearchParams(location.search).get('device');
+  return ['auto', 'cpu', 'gpu'].includes(asked) ? asked : 'auto';
+})();
 const HTML_SKIP = new Set(['script', 'style', 'noscript', 'template', 'svg', 'math', 'iframe', 'object']);
 const HTML_BLOCKS = new Set([
   'address', 'article', 'aside', 'blockquote', 'br', 'caption', 'dd', 'div', 'dl', 'dt',
@@ -30,6 +36,7 @@ const el = {
   modelProgressText: $('model-progress-text'),
   modelReady: $('model-ready'),
   storageNote: $('storage-note'),
+  backendNote: $('backend-note'),
   modelError: $('model-error'),
   modelErrorText: $('model-error-text'),
   retryInit: $('retry-init'),
@@ -196,6 +203,9 @@ function onWorkerEvent(data) {
       }
       return undefined;
     case 'stats': return data.stats ? updateStats(data.stats) : undefined;
+    case 'backend':
+      renderBackend(data.backend);
+      return announce(`Indexing continues on the CPU: ${data.backend.reason}`);
     case 'error': return announce(data.message || 'The search engine reported an error.');
     default: return undefined;
   }
@@ -262,7 +272,7 @@ async function initEngine() {
   showModelLoading();
   el.retryInit.disabled = true;
   try {
-    const result = await request('init');
+    const result = await request('init', { device: DEVICE });
     onEngineReady(result || {});
   } catch (err) {
     showModelError(err);
@@ -271,12 +281,24 @@ async function initEngine() {
   }
 }
 
-function onEngineReady({ stats, restored, storage, engine }) {
+/** Where documents are embedded, and why (the engine's own report). */
+function renderBackend(backend) {
+  if (!backend) return;
+  const onGpu = backend.backend === 'gpu';
+  const adapter = backend.adapter ? ` (${backend.adapter.name})` : '';
+  el.backendNote.textContent = onGpu
+    ? `· Documents embedded on the GPU${adapter}, self-test passed`
+    : `· Documents embedded on the CPU: ${backend.reason}`;
+  el.backendNote.dataset.backend = backend.backend;
+  el.engineInfo.textContent = `Engine: ${onGpu ? 'WebGPU' : 'CPU (WASM SIMD)'} for documents, CPU for queries · multilingual-e5-small Q4_0`;
+}
+
+function onEngineReady({ stats, restored, storage, backend }) {
   state.ready = true;
   el.modelLoading.hidden = true;
   el.modelReady.hidden = false;
   renderStorageNote(storage || (stats && stats.storage));
-  el.engineInfo.textContent = engine ? `Engine: ${engine}` : '';
+  renderBackend(backend);
   if (stats) updateStats(stats);
   announce(restored && stats ? `Restored your index: ${plural(stats.documents, 'document', 'documents')}` : 'Model ready');
   updateControls();

@@ -5,9 +5,9 @@
 //   request  page → worker  { id, type, ...args }
 //   reply    worker → page  { id, ok: true, result } | { id, ok: false, error: { code, message } }
 //   event    worker → page  { event, ...data }  (no id)
-// Requests: init, add {docs, skipExisting?}, cancel, search {query, mode, k, languages},
+// Requests: init {device?}, add {docs, skipExisting?}, cancel, search {query, mode, k, languages},
 // delete {ids}, stats, export, import {bytes}, clear, memory.
-// Events: model-progress, index-progress, saved, stats, error.
+// Events: model-progress, index-progress, backend, saved, stats, error.
 //
 // Changes to the index (add, delete, import, clear, graph building) run one
 // at a time; searches, stats and export are answered at once, also while a
@@ -19,10 +19,14 @@ const MODEL_URL = new URL('./model/', self.location.href).href;
 const MODEL_CACHE = 'xling-model-v1';
 const INDEX_FILE = 'index.xlidx';
 const INDEX_FILE_NEW = 'index.xlidx.new';
-/** An add embeds one passage at a time (in WASM, batching only adds padding:
- *  1 per call is 37 % faster than 4 on paragraphs) and yields to pending
- *  messages at least this often, so a search or a cancel waits little. */
+/** On the CPU an add embeds one passage per call (in WASM, batching only
+ *  adds padding: 1 per call is 37 % faster than 4 on paragraphs) and yields
+ *  to pending messages at least this often, so a search or a cancel waits
+ *  little. */
 const STEP_MS = 100;
+/** On the GPU a call embeds this many passages: a batch pays for the round
+ *  trip to the device, and searches are answered while it runs. */
+const GPU_BATCH = 16;
 /** Idle time before background graph building starts. */
 const MAINTENANCE_DELAY_MS = 400;
 
@@ -124,12 +128,13 @@ function stats() {
 
 // ------------------------------------------------------------------ requests
 
-async function initEngine() {
-  if (engine) return { result: { stats: stats(), restored: false, storage: storage.kind, engine: ENGINE_NAME } };
+async function initEngine({ device = 'auto' } = {}) {
+  if (engine) return { result: ready(false) };
   wasm = await init();
   engine = await Engine.fromUrl(MODEL_URL, {
     cacheName: MODEL_CACHE,
     onProgress: (p) => emit('model-progress', p),
+    device,
   });
   engine.setDeferredMaintenance(true);
   storage = await openStorage();
@@ -148,10 +153,12 @@ async function initEngine() {
     }
   }
   scheduleMaintenance();
-  return { result: { stats: stats(), restored, storage: storage.kind, engine: ENGINE_NAME } };
+  return { result: ready(restored) };
 }
 
-const ENGINE_NAME = 'CPU (WASM SIMD) · multilingual-e5-small Q4_0';
+function ready(restored) {
+  return { stats: stats(), restored, storage: storage.kind, backend: engine.backend };
+}
 
 async function addDocuments({ docs, skipExisting = false }) {
   const e = needEngine();
@@ -178,7 +185,10 @@ async function addDocuments({ docs, skipExisting = false }) {
       }
       const stepStarted = performance.now();
       do {
-        e.embedNext(job, 1);
+        const onGpu = e.backend.backend === 'gpu';
+        await e.embedNext(job, onGpu ? GPU_BATCH : 1);
+        // A GPU that fails hands over to the CPU (the batch is redone there).
+        if (onGpu && e.backend.backend !== 'gpu') emit('backend', { backend: e.backend });
       } while (job.remaining > 0 && performance.now() - stepStarted < STEP_MS);
       const done = total - job.remaining;
       const seconds = (performance.now() - started) / 1000;

@@ -8,7 +8,11 @@
 // wasm memory after indexing, and query latency (median, p95; semantic and
 // hybrid) end to end in the page and inside the worker. The native side is
 // `xling bench native` on the same files, one thread, Q4_0 weights as in the
-// browser. Prints a table and writes every figure as JSON.
+// browser. Then the encoder on WebGPU next to the WASM CPU path in the same
+// page (`device: 'gpu'`, any adapter): latency and texts/s by batch size and
+// sequence length, with the lowest GPU–CPU cosine of each cell. Here that
+// adapter is SwiftShader (software): its figures are correctness signals,
+// not GPU speed. Prints tables and writes every figure as JSON.
 //
 // A benchmark, not a test: missed targets are reported, never fatal; only
 // real failures (a request that fails, a crash, a missing input) exit non-zero.
@@ -18,7 +22,9 @@
 // Options: --quick (1,000 sentences), --passages N (sentences, default
 // 10,000), --queries N (default 100), --all-threads (native also with 2
 // threads), --no-native (browser only, for working on this script),
-// --keep (keep the temporary directory).
+// --keep (keep the temporary directory), --gpu-grid quick|full|none (batch
+// sizes × tokens: quick 1,4 × 16,64, the default, sized for a software
+// adapter; full 1,8,32 × 16,128,512 for a real GPU).
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -43,11 +49,19 @@ const READY_TIMEOUT_MS = 10 * 60 * 1000;
 /** Background graph building after the last add, if any is due. */
 const MAINTENANCE_TIMEOUT_MS = 10 * 60 * 1000;
 const PROGRESS_EVERY_MS = 15 * 1000;
+const GPU_GRIDS = {
+  quick: { batches: [1, 4], lengths: [16, 64] },
+  full: { batches: [1, 8, 32], lengths: [16, 128, 512] },
+  none: null,
+};
+/** Each grid cell is timed this many times, or for this long, whichever ends first. */
+const GPU_CELL_REPS = 3;
+const GPU_CELL_MS = 20 * 1000;
 
 // ---------------------------------------------------------------- options
 
 function parseArgs(argv) {
-  const options = { passages: 10000, queries: 100, quick: false, allThreads: false, native: true, keep: false };
+  const options = { passages: 10000, queries: 100, quick: false, allThreads: false, native: true, keep: false, gpuGrid: 'quick' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -60,10 +74,14 @@ function parseArgs(argv) {
     else if (arg === '--all-threads') options.allThreads = true;
     else if (arg === '--no-native') options.native = false;
     else if (arg === '--keep') options.keep = true;
+    else if (arg === '--gpu-grid' || arg.startsWith('--gpu-grid=')) {
+      options.gpuGrid = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[++i];
+      if (!(options.gpuGrid in GPU_GRIDS)) fail(`--gpu-grid is quick, full or none, not ${JSON.stringify(options.gpuGrid)}`);
+    }
     else if (arg === '--passages' || arg.startsWith('--passages=')) options.passages = value();
     else if (arg === '--queries' || arg.startsWith('--queries=')) options.queries = value();
     else if (arg === '--help' || arg === '-h') {
-      console.log('usage: node bench/browser.mjs [--quick] [--passages N] [--queries N] [--all-threads] [--no-native] [--keep]');
+      console.log('usage: node bench/browser.mjs [--quick] [--passages N] [--queries N] [--all-threads] [--no-native] [--keep] [--gpu-grid quick|full|none]');
       process.exit(0);
     } else fail(`unknown option ${arg}`);
   }
@@ -314,7 +332,7 @@ async function installBenchWorker(page) {
       }
       return { e2e, took, empty };
     };
-    window.__bench = { request, searchAll, state };
+    window.__bench = { request, searchAll, state, worker };
   });
 }
 
@@ -362,7 +380,81 @@ async function wasmBytes(page) {
   }
 }
 
-async function runBrowser(appUrl, profile, inputs) {
+/** The encoder on WebGPU against the CPU path of the same engine, in the
+ *  page: for each batch size × length, the median of a few timed calls of
+ *  `embedBatch` (the GPU) and of `embed` text by text (the CPU, as the app's
+ *  worker embeds: batching only adds padding there), and the lowest cosine
+ *  between the two. Texts of exactly `length` tokens: "passage", ":" and the
+ *  two special tokens, then "hello" (one piece) repeated. */
+async function runGpuGrid(page, grid) {
+  log(`WebGPU: loading an engine with device 'gpu' in the page (batches ${grid.batches}, lengths ${grid.lengths})…`);
+  const result = await page.evaluate(async ({ grid, reps, cellMs }) => {
+    const median = (values) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+    const timed = async (f) => {
+      const ms = [];
+      const started = performance.now();
+      let last;
+      do {
+        const t = performance.now();
+        last = await f();
+        ms.push(performance.now() - t);
+      } while (ms.length < reps && performance.now() - started < cellMs);
+      return { ms: median(ms), runs: ms.length, last };
+    };
+    const xling = await import('./xling-wasm.js');
+    const wasm = await xling.default();
+    const adapter = await navigator.gpu?.requestAdapter();
+    if (!adapter) return { error: 'no WebGPU adapter in this browser' };
+    const started = performance.now();
+    let engine;
+    try {
+      engine = await xling.Engine.fromUrl('./model/', { device: 'gpu', cacheName: 'xling-model-v1' });
+    } catch (error) {
+      return { error: `${error.code}: ${error.message}` };
+    }
+    const out = {
+      load_ms: performance.now() - started,
+      backend: engine.backend,
+      adapter_info: { vendor: adapter.info.vendor, architecture: adapter.info.architecture, fallback: adapter.info.isFallbackAdapter },
+      wasm_bytes_after_load: wasm.memory.buffer.byteLength,
+      cells: [],
+    };
+    for (const length of grid.lengths) {
+      for (const batch of grid.batches) {
+        const texts = Array.from({ length: batch }, () => Array(length - 4).fill('hello').join(' '));
+        await engine.embedBatch(texts, 'passage'); // warm-up: buffers and pipelines
+        const gpu = await timed(() => engine.embedBatch(texts, 'passage'));
+        const cpu = await timed(async () => texts.map((t) => engine.embed(t, 'passage')));
+        const cosines = texts.map((_, i) => cpu.last[i].reduce((sum, x, j) => sum + x * gpu.last[i][j], 0));
+        out.cells.push({
+          batch,
+          tokens: length,
+          gpu_ms: gpu.ms,
+          cpu_ms: cpu.ms,
+          gpu_texts_per_second: batch / (gpu.ms / 1000),
+          cpu_texts_per_second: batch / (cpu.ms / 1000),
+          gpu_runs: gpu.runs,
+          cpu_runs: cpu.runs,
+          min_cosine: Math.min(...cosines),
+        });
+      }
+    }
+    // A query as the app would embed it on the GPU (it uses the CPU).
+    const query = 'How many points did the Panthers defense give up?';
+    out.query_gpu_ms = (await timed(() => engine.embedBatch([query], 'query'))).ms;
+    out.query_cpu_ms = (await timed(async () => engine.embed(query, 'query'))).ms;
+    engine.free();
+    return out;
+  }, { grid, reps: GPU_CELL_REPS, cellMs: GPU_CELL_MS });
+  if (result.error) {
+    log(`WebGPU: not measured (${result.error})`);
+    return result;
+  }
+  log(`WebGPU: ${result.backend.adapter ? result.backend.adapter.name : '?'} (${result.adapter_info.vendor} ${result.adapter_info.architecture}${result.adapter_info.fallback ? ', fallback adapter' : ''}), engine ready in ${result.load_ms.toFixed(0)} ms, self-test cosine ${result.backend.selfTestCosine}`);
+  return result;
+}
+
+async function runBrowser(appUrl, profile, inputs, grid) {
   const origin = new URL(appUrl).origin;
   const out = { pageErrors: [] };
 
@@ -416,8 +508,8 @@ async function runBrowser(appUrl, profile, inputs) {
   const init = await benchRequest(page, 'init');
   out.bench_worker_init_ms = init.ms;
   out.storage = init.result.storage;
-  out.engine = init.result.engine;
-  log(`benchmark worker: engine ready in ${init.ms.toFixed(0)} ms (${out.engine}; index stored in ${out.storage})`);
+  out.backend = init.result.backend;
+  log(`benchmark worker: engine ready in ${init.ms.toFixed(0)} ms (documents on ${out.backend.backend}: ${out.backend.reason}; index stored in ${out.storage})`);
   await benchRequest(page, 'clear');
   out.wasm_bytes_baseline = await wasmBytes(page);
 
@@ -506,6 +598,11 @@ async function runBrowser(appUrl, profile, inputs) {
   out.worker_errors = workerErrors;
   // Leave the profile's stored index empty again.
   await benchRequest(page, 'clear').catch(() => {});
+  if (grid) {
+    // The benchmark worker's engine is done: free its memory for the GPU engine.
+    await page.evaluate(() => window.__bench.worker.terminate());
+    out.gpu = await runGpuGrid(page, grid);
+  }
   out.pageErrors.push(...session.pageErrors);
   await context.close();
 
@@ -599,6 +696,35 @@ function printTable(browser, native, nSentences) {
   );
 }
 
+function printGpuTable(gpu) {
+  if (gpu.error) {
+    console.log(`\nWebGPU: not measured (${gpu.error})`);
+    return;
+  }
+  const adapter = gpu.backend.adapter;
+  console.log(`\nWebGPU (${adapter ? `${adapter.name}, ${adapter.software ? 'software' : 'hardware'}` : 'unknown adapter'}) vs the WASM CPU path, same page, same engine`);
+  const rows = [['batch × tokens', 'GPU ms', 'CPU ms', 'GPU texts/s', 'CPU texts/s', 'GPU ÷ CPU speed', 'min cosine']];
+  for (const c of gpu.cells) {
+    rows.push([
+      `${c.batch} × ${c.tokens}`,
+      fmt(c.gpu_ms),
+      fmt(c.cpu_ms),
+      fmt(c.gpu_texts_per_second),
+      fmt(c.cpu_texts_per_second),
+      fmtRatio(ratio(c.cpu_ms, c.gpu_ms)),
+      c.min_cosine.toFixed(6),
+    ]);
+  }
+  rows.push(['query (1 × ~15)', fmt(gpu.query_gpu_ms), fmt(gpu.query_cpu_ms), '', '', fmtRatio(ratio(gpu.query_cpu_ms, gpu.query_gpu_ms)), '']);
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  for (const r of rows) console.log(r.map((v, c) => String(v).padEnd(widths[c])).join('   '));
+  console.log(
+    `engine with device 'gpu' ready in ${fmt(gpu.load_ms, 0)} ms (self-test included); ` +
+      `wasm memory of that page's engine ${fmt(gpu.wasm_bytes_after_load / 1e6)} MB.\n` +
+      (adapter && adapter.software ? 'A software adapter: these figures check correctness, not GPU speed.' : ''),
+  );
+}
+
 function machineInfo(browser) {
   const cpus = os.cpus();
   return {
@@ -626,7 +752,7 @@ function buildReport(options, appUrl, browser, native, nativeAll) {
     benchmark: 'web',
     date: new Date().toISOString(),
     app_url: appUrl,
-    options: { passages: options.passages, queries: options.queries, quick: options.quick, chunk_documents: CHUNK_DOCS, xquad_paragraphs: XQUAD_PARAGRAPHS, cold_starts: COLD_STARTS, k: K },
+    options: { passages: options.passages, queries: options.queries, quick: options.quick, chunk_documents: CHUNK_DOCS, xquad_paragraphs: XQUAD_PARAGRAPHS, cold_starts: COLD_STARTS, k: K, gpu_grid: GPU_GRIDS[options.gpuGrid] },
     machine: machineInfo(browser),
     browser: { ...browserFigures, page_errors: pageErrors },
     native,
@@ -671,7 +797,7 @@ async function main() {
         nativeAll = runNative(bin, modelDir, inputs.files, all, path.join(dir, `native-${all}.json`));
       }
     }
-    const browser = await runBrowser(appUrl, path.join(dir, 'profile'), inputs);
+    const browser = await runBrowser(appUrl, path.join(dir, 'profile'), inputs, GPU_GRIDS[options.gpuGrid]);
     if (native) {
       const [nx, nt] = native.sets;
       if (nx.passages !== browser.xquad.passages || nt.passages !== browser.tatoeba.passages) {
@@ -679,6 +805,7 @@ async function main() {
       }
     }
     printTable(browser, native, inputs.tatoeba.length);
+    if (browser.gpu) printGpuTable(browser.gpu);
     if (nativeAll) {
       console.log(
         `native xling with ${nativeAll.threads} threads: ` +

@@ -121,6 +121,11 @@ test('first visit: the model is downloaded once and kept in Cache Storage', asyn
   });
   assert.deepEqual(cached, ['language-prior.bin', 'model.gguf', 'tokenizer.json']);
   assert.match(await page.textContent('#model-status'), /ready/i);
+  // `auto` here finds only Chromium's software WebGPU adapter (SwiftShader),
+  // which is slower than the CPU path: the app says so and uses the CPU.
+  const note = page.locator('#backend-note');
+  assert.equal(await note.getAttribute('data-backend'), 'cpu');
+  assert.match(await note.textContent(), /on the CPU: .*software/);
 });
 
 test('indexes the demo collection with progress, then finds answers across languages', async () => {

@@ -38,7 +38,7 @@ before(async () => {
   xling = await import(pathToFileURL(path.join(PKG, 'xling-wasm.js')).href);
   xling.initSync({ module: fs.readFileSync(path.join(PKG, 'xling-wasm_bg.wasm')) });
   engine = new xling.Engine(modelFile('model.gguf'), modelFile('tokenizer.json'), modelFile('language-prior.bin'));
-  engine.addDocuments(DOCS);
+  assert.deepEqual(await engine.addDocuments(DOCS), { documents: DOCS.length, passages: DOCS.length });
 });
 
 /** Asserts that `f` throws an XlingError with `code`. */
@@ -54,6 +54,17 @@ function throwsXling(f, code, what) {
   assert.equal(thrown.code, code, `${what}: ${thrown.message}`);
   assert.ok(thrown.message.length > 10, `${what}: message too short: ${thrown.message}`);
   return thrown;
+}
+
+/** Asserts that the promise `p` rejects with an XlingError with `code`. */
+async function rejectsXling(p, code, what) {
+  assert.ok(p instanceof Promise, `${what}: not a promise`);
+  await assert.rejects(p, (error) => {
+    assert.equal(error.name, 'XlingError', `${what}: ${error}`);
+    assert.equal(error.code, code, `${what}: ${error.message}`);
+    assert.ok(error.message.length > 10, `${what}: message too short: ${error.message}`);
+    return true;
+  }, what);
 }
 
 const top = (query, options) => engine.search(query, { k: 3, ...options }).hits[0]?.id;
@@ -106,13 +117,13 @@ test('save and restore give the same index', () => {
   other.free();
 });
 
-test('a staged add can be stepped, cancelled and committed once', () => {
+test('a staged add can be stepped, cancelled and committed once', async () => {
   const docs = [
     { id: 'staged-1', text: 'Les abeilles fabriquent du miel dans la ruche.' },
     { id: 'staged-2', text: 'Пчёлы делают мёд в улье. Это их работа.' },
   ];
   const cancelled = engine.prepareAdd(docs);
-  engine.embedNext(cancelled, 1);
+  assert.equal(await engine.embedNext(cancelled, 1), 1);
   cancelled.free();
   assert.equal(engine.stats().documents, DOCS.length, 'a dropped job adds nothing');
 
@@ -122,17 +133,18 @@ test('a staged add can be stepped, cancelled and committed once', () => {
   const total = job.total;
   let steps = 0;
   while (job.remaining > 0) {
-    assert.equal(engine.embedNext(job, 1), 1);
+    assert.equal(await engine.embedNext(job, 1), 1);
     steps += 1;
   }
   assert.equal(steps, total);
   assert.deepEqual(engine.commitAdd(job), { documents: 2, passages: total });
   throwsXling(() => engine.commitAdd(job), 'invalid_job', 'second commit');
+  await rejectsXling(engine.embedNext(job, 1), 'invalid_job', 'embedding a committed add');
   assert.equal(top('where do bees make honey?', { k: 2 }).startsWith('staged-'), true);
   assert.equal(engine.deleteDocuments(['staged-1', 'staged-2']), 2);
 });
 
-test('bad input from JavaScript gives typed errors and changes nothing', () => {
+test('bad input from JavaScript gives typed errors and changes nothing', async () => {
   const stats = engine.stats();
   const cases = [
     [() => engine.search(123), 'invalid_input', 'number as query'],
@@ -144,15 +156,6 @@ test('bad input from JavaScript gives typed errors and changes nothing', () => {
     [() => engine.search('train', { k: 'ten' }), 'invalid_input', 'k as a string'],
     [() => engine.search('train', { languages: ['12'] }), 'invalid_input', 'bad language code'],
     [() => engine.search('train', 'hybrid'), 'invalid_input', 'options as a string'],
-    [() => engine.addDocuments('not an array'), 'invalid_input', 'string as documents'],
-    [() => engine.addDocuments([{ id: 1, text: 'x' }]), 'invalid_input', 'number as id'],
-    [() => engine.addDocuments([{ id: 'a' }]), 'invalid_input', 'missing text'],
-    [() => engine.addDocuments([{ id: 'a', text: 'x' }], 'not a function'), 'invalid_input', 'progress not a function'],
-    [() => engine.addDocuments([{ id: '', text: 'x' }]), 'invalid_document', 'empty id'],
-    [() => engine.addDocuments([{ id: 'blank', text: '   ' }]), 'invalid_document', 'blank text'],
-    [() => engine.addDocuments([{ id: 'de-train', text: 'again' }]), 'invalid_document', 'duplicate id'],
-    [() => engine.addDocuments([{ id: 'huge', text: 'a'.repeat(17 * 1024 * 1024) }]), 'invalid_document', 'text over 16 MB'],
-    [() => engine.addDocuments([{ id: 'tag', text: 'hello', lang: 'not a tag' }]), 'invalid_document', 'bad lang'],
     [() => engine.deleteDocuments(['no-such-id']), 'invalid_document', 'unknown id'],
     [() => engine.deleteDocuments('de-train'), 'invalid_input', 'string as ids'],
     [() => engine.restore(new Uint8Array([1, 2, 3])), 'invalid_index', 'not an index'],
@@ -160,6 +163,19 @@ test('bad input from JavaScript gives typed errors and changes nothing', () => {
     [() => engine.embed('x', 'question'), 'invalid_input', 'unknown embedding kind'],
   ];
   for (const [f, code, what] of cases) throwsXling(f, code, what);
+  // Adds are asynchronous: bad documents reject the promise (nothing is thrown).
+  const adds = [
+    [engine.addDocuments('not an array'), 'invalid_input', 'string as documents'],
+    [engine.addDocuments([{ id: 1, text: 'x' }]), 'invalid_input', 'number as id'],
+    [engine.addDocuments([{ id: 'a' }]), 'invalid_input', 'missing text'],
+    [engine.addDocuments([{ id: 'a', text: 'x' }], 'not a function'), 'invalid_input', 'progress not a function'],
+    [engine.addDocuments([{ id: '', text: 'x' }]), 'invalid_document', 'empty id'],
+    [engine.addDocuments([{ id: 'blank', text: '   ' }]), 'invalid_document', 'blank text'],
+    [engine.addDocuments([{ id: 'de-train', text: 'again' }]), 'invalid_document', 'duplicate id'],
+    [engine.addDocuments([{ id: 'huge', text: 'a'.repeat(17 * 1024 * 1024) }]), 'invalid_document', 'text over 16 MB'],
+    [engine.addDocuments([{ id: 'tag', text: 'hello', lang: 'not a tag' }]), 'invalid_document', 'bad lang'],
+  ];
+  for (const [p, code, what] of adds) await rejectsXling(p, code, what);
 
   // A corrupted snapshot: one flipped byte anywhere is caught by the checksum.
   const saved = engine.save();
@@ -219,7 +235,8 @@ test('loads the model from a URL with byte progress', { skip: !process.env.XLING
   assert.equal(last.total, total);
   assert.equal(last.loaded, total);
   for (let i = 1; i < events.length; i++) assert.ok(events[i].loaded >= events[i - 1].loaded);
-  loaded.addDocuments(DOCS.slice(0, 2));
+  assert.equal(loaded.backend.backend, 'cpu', 'Node has no WebGPU');
+  await loaded.addDocuments(DOCS.slice(0, 2));
   assert.equal(loaded.search('museum closed Monday', { k: 1 }).hits[0].id, 'ar-museum');
   loaded.free();
 
@@ -231,4 +248,39 @@ test('loads the model from a URL with byte progress', { skip: !process.env.XLING
     xling.Engine.fromUrl(new URL('model/', process.env.XLING_APP_URL).href, { onProgress: 5 }),
     (error) => error.code === 'invalid_input',
   );
+});
+
+test('reports the backend and refuses an explicit GPU where there is none', async () => {
+  const report = engine.backend;
+  assert.equal(report.backend, 'cpu');
+  assert.equal(report.adapter, null);
+  assert.equal(report.selfTestCosine, null);
+  assert.match(report.reason, /synchronous/);
+
+  const files = [modelFile('model.gguf'), modelFile('tokenizer.json'), null];
+  const auto = await xling.Engine.load(...files, { device: 'auto' });
+  assert.equal(auto.backend.backend, 'cpu');
+  assert.match(auto.backend.reason, /WebGPU is not available/);
+  await auto.addDocuments(DOCS.slice(1, 3));
+  assert.equal(auto.search('Which day is the museum closed?', { k: 1 }).hits[0].id, 'ar-museum');
+  auto.free();
+
+  const cpu = await xling.Engine.load(...files, { device: 'cpu' });
+  assert.equal(cpu.backend.reason, 'asked for');
+  cpu.free();
+
+  // embedBatch runs on the backend (here the CPU): the same vectors as embed.
+  const texts = DOCS.map((d) => d.text);
+  const batch = await engine.embedBatch(texts, 'passage');
+  assert.equal(batch.length, texts.length);
+  texts.forEach((text, i) => assert.deepEqual(Array.from(batch[i]), Array.from(engine.embed(text, 'passage'))));
+  assert.deepEqual(await engine.embedBatch([], 'query'), []);
+  await rejectsXling(engine.embedBatch('one text', 'query'), 'invalid_input', 'string as texts');
+  await rejectsXling(engine.embedBatch([1, 2], 'query'), 'invalid_input', 'numbers as texts');
+  await rejectsXling(engine.embedBatch(['x'], 'question'), 'invalid_input', 'unknown kind');
+
+  // No adapter with device "gpu" is a failure, not a silent CPU engine.
+  await rejectsXling(xling.Engine.load(...files, { device: 'gpu' }), 'gpu_unavailable', 'gpu without WebGPU');
+  await rejectsXling(xling.Engine.load(...files, { device: 'tpu' }), 'invalid_input', 'unknown device');
+  await rejectsXling(xling.Engine.load(...files, { devices: 'cpu' }), 'invalid_input', 'misspelt option');
 });

@@ -47,6 +47,14 @@ impl Gpu {
     /// Opens the best adapter `choice` allows, with the highest limits it has
     /// (large batches need large storage bindings).
     pub async fn new(choice: AdapterChoice) -> Result<Self> {
+        // wgpu panics when asked for an instance where WebGPU cannot be
+        // reached (Node, a service worker): look first.
+        #[cfg(target_arch = "wasm32")]
+        if !wgpu::util::is_browser_webgpu_supported().await {
+            return Err(GpuError::NoAdapter(
+                "WebGPU is not available here (no navigator.gpu, or no adapter)".into(),
+            ));
+        }
         let instance =
             wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
         let adapter = instance
@@ -57,14 +65,16 @@ impl Gpu {
             .await
             .map_err(|e| GpuError::NoAdapter(e.to_string()))?;
         let info = adapter.get_info();
+        let software = info.device_type == wgpu::DeviceType::Cpu;
         let summary = AdapterSummary {
-            name: if info.name.is_empty() {
-                format!("{:?}", info.device_type)
-            } else {
-                info.name.clone()
+            // Browsers may withhold the name (fingerprinting).
+            name: match (info.name.is_empty(), software) {
+                (false, _) => info.name.clone(),
+                (true, true) => "unnamed software adapter".into(),
+                (true, false) => "unnamed GPU".into(),
             },
-            api: format!("{:?}", info.backend).to_lowercase(),
-            software: info.device_type == wgpu::DeviceType::Cpu,
+            api: info.backend.to_str().into(),
+            software,
         };
         if summary.software && choice == AdapterChoice::Hardware {
             return Err(GpuError::NoAdapter(format!(
@@ -127,6 +137,14 @@ impl Gpu {
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| GpuError::Compute(e.to_string()))?;
         Ok(())
+    }
+}
+
+impl Gpu {
+    /// Marks the device as failed, as a lost device would (for tests).
+    #[cfg(test)]
+    pub(crate) fn record_failure(&self, message: String) {
+        record(&self.failure, message);
     }
 }
 

@@ -17,6 +17,7 @@
 //! and the fixed cost of 87 dispatches. Design, memory traffic per layer and
 //! figures: `docs/gpu.md`.
 
+mod backend;
 mod buffers;
 mod context;
 mod embed;
@@ -27,8 +28,9 @@ mod kernels;
 mod select;
 mod weights;
 
+pub use backend::{BackendReport, Device, DocumentEncoder, GpuCandidate};
 pub use context::{AdapterChoice, AdapterSummary, Gpu};
 pub use encoder::GpuEncoder;
 pub use error::{GpuError, Result};
 #[cfg(not(target_arch = "wasm32"))]
-pub use select::{load_embedder, AnyEncoder, BackendReport, Device};
+pub use select::{load_embedder, AnyEncoder};

@@ -5,33 +5,9 @@
 use xling_core::model::SelfTest;
 use xling_core::{CpuEncoder, Embedder, ModelFiles, Tokenizer, WeightFormat, WindowEncoder};
 
-use crate::context::{AdapterChoice, AdapterSummary};
+use crate::backend::{BackendReport, Device, GpuCandidate};
 use crate::encoder::GpuEncoder;
-use crate::error::{GpuError, Result};
-
-/// Where to run the encoder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Device {
-    /// A hardware GPU that passes the self-test, else the CPU.
-    #[default]
-    Auto,
-    Cpu,
-    /// Any GPU adapter, software ones included (for testing and profiling);
-    /// an error if there is none or it fails the self-test.
-    Gpu,
-}
-
-impl std::str::FromStr for Device {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "auto" => Ok(Device::Auto),
-            "cpu" => Ok(Device::Cpu),
-            "gpu" => Ok(Device::Gpu),
-            _ => Err(format!("unknown device {s:?} (expected auto, cpu or gpu)")),
-        }
-    }
-}
+use crate::error::Result;
 
 /// The CPU or the GPU encoder, chosen at run time.
 pub enum AnyEncoder {
@@ -55,31 +31,6 @@ impl WindowEncoder for AnyEncoder {
     }
 }
 
-/// Which encoder was chosen, and why.
-#[derive(Debug, Clone)]
-pub struct BackendReport {
-    /// "gpu" or "cpu".
-    pub backend: &'static str,
-    pub adapter: Option<AdapterSummary>,
-    /// The self-test's lowest cosine, when the GPU ran it.
-    pub self_test_cosine: Option<f32>,
-    /// Why this backend (for `auto`: why not the GPU).
-    pub reason: String,
-}
-
-impl std::fmt::Display for BackendReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.backend)?;
-        if let Some(a) = &self.adapter {
-            write!(f, " on {a}")?;
-        }
-        if let Some(c) = self.self_test_cosine {
-            write!(f, ", self-test cosine {c:.6}")?;
-        }
-        write!(f, " ({})", self.reason)
-    }
-}
-
 /// Loads the model on `device` (`format` applies to the CPU encoder).
 pub fn load_embedder(
     files: &ModelFiles,
@@ -88,49 +39,34 @@ pub fn load_embedder(
 ) -> Result<(Embedder<AnyEncoder>, BackendReport)> {
     let cpu = |reason: String| -> Result<(Embedder<AnyEncoder>, BackendReport)> {
         let (tokenizer, encoder) = Embedder::load_with(files, format)?.into_parts();
-        let report = BackendReport {
-            backend: "cpu",
-            adapter: None,
-            self_test_cosine: None,
-            reason,
-        };
+        let report = BackendReport::cpu(reason);
         Ok((Embedder::new(tokenizer, AnyEncoder::Cpu(encoder)), report))
     };
-    let choice = match device {
-        Device::Cpu => return cpu("asked for".into()),
-        Device::Auto => AdapterChoice::Hardware,
-        Device::Gpu => AdapterChoice::Any,
-    };
-    match load_gpu(files, choice) {
-        Ok((tokenizer, encoder, cosine)) => {
-            let report = BackendReport {
-                backend: "gpu",
-                adapter: Some(encoder.gpu().summary().clone()),
-                self_test_cosine: Some(cosine),
-                reason: if device == Device::Gpu {
-                    "asked for".into()
-                } else {
-                    "a GPU passed the self-test".into()
-                },
-            };
+    if device == Device::Cpu {
+        return cpu("asked for".into());
+    }
+    match pollster::block_on(load_gpu(files, device)) {
+        Ok((tokenizer, encoder, report)) => {
             Ok((Embedder::new(tokenizer, AnyEncoder::Gpu(encoder)), report))
         }
-        Err(e) if device == Device::Auto && !matches!(e, GpuError::Core(_)) => cpu(e.to_string()),
+        Err(e) if device.falls_back_on(&e) => cpu(e.to_string()),
         Err(e) => Err(e),
     }
 }
 
-/// Opens the GPU, uploads the model and runs the self-test (the one stored
-/// in the model; for files converted before it existed, computed on the CPU).
-fn load_gpu(files: &ModelFiles, choice: AdapterChoice) -> Result<(Tokenizer, GpuEncoder, f32)> {
-    let encoder = pollster::block_on(GpuEncoder::open(choice, &files.gguf))?;
-    let tokenizer = Tokenizer::from_json(&files.tokenizer_json, encoder.config())?;
-    let expected = match SelfTest::read(&files.gguf)? {
-        Some(stored) => stored,
-        None => SelfTest::compute(&Embedder::load_with(files, WeightFormat::Q4_0)?)?,
-    };
-    let cosine = pollster::block_on(encoder.self_test(&tokenizer, &expected))?;
-    Ok((tokenizer, encoder, cosine))
+/// Opens the GPU, uploads the model and runs the self-test.
+async fn load_gpu(
+    files: &ModelFiles,
+    device: Device,
+) -> Result<(Tokenizer, GpuEncoder, BackendReport)> {
+    let candidate = GpuCandidate::open(device, &files.gguf).await?;
+    let tokenizer = Tokenizer::from_json(&files.tokenizer_json, candidate.config())?;
+    let (encoder, report) = candidate
+        .verify(&tokenizer, || {
+            SelfTest::compute(&Embedder::load_with(files, WeightFormat::Q4_0)?)
+        })
+        .await?;
+    Ok((tokenizer, encoder, report))
 }
 
 #[cfg(test)]
@@ -139,6 +75,8 @@ mod tests {
     use xling_core::Prefix;
 
     use super::*;
+    use crate::context::AdapterChoice;
+    use crate::error::GpuError;
 
     #[test]
     fn each_device_choice_gives_the_encoder_it_promises() {

@@ -130,15 +130,15 @@ pub fn documents(value: JsValue) -> Result<Vec<Document>> {
     Ok(docs.into_iter().map(Document::from).collect())
 }
 
-/// Ids from JavaScript: an array of strings.
-pub fn ids(value: JsValue) -> Result<Vec<String>> {
+/// An array of strings from JavaScript (`what` names it in errors).
+pub fn strings(value: JsValue, what: &str) -> Result<Vec<String>> {
     if !js_sys::Array::is_array(&value) {
         return Err(WasmError::argument(format!(
-            "ids must be an array of strings, not {}",
+            "{what} must be an array of strings, not {}",
             type_name(&value)
         )));
     }
-    from_js(value, "ids")
+    from_js(value, what)
 }
 
 /// `languages` of a search: `"any"`, `"same"` or a list of codes.
@@ -319,4 +319,36 @@ pub struct DocumentOutput {
     pub title: Option<String>,
     pub url: Option<String>,
     pub lang: Option<String>,
+}
+
+/// The backend report for JavaScript (`XlingBackend`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackendOutput {
+    backend: &'static str,
+    adapter: Option<AdapterOutput>,
+    self_test_cosine: Option<f32>,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct AdapterOutput {
+    name: String,
+    api: String,
+    software: bool,
+}
+
+impl From<xling_gpu::BackendReport> for BackendOutput {
+    fn from(report: xling_gpu::BackendReport) -> Self {
+        Self {
+            backend: report.backend,
+            adapter: report.adapter.map(|a| AdapterOutput {
+                name: a.name,
+                api: a.api,
+                software: a.software,
+            }),
+            self_test_cosine: report.self_test_cosine,
+            reason: report.reason,
+        }
+    }
 }

@@ -22,6 +22,10 @@ pub enum WasmError {
     #[error("{0}")]
     Job(String),
 
+    /// `device: "gpu"` was asked for and no GPU passed the self-test.
+    #[error("{0}")]
+    Gpu(String),
+
     /// A bug: a result could not be handed to JavaScript.
     #[error("internal error: {0}")]
     Internal(String),
@@ -46,6 +50,7 @@ impl WasmError {
             WasmError::InvalidArgument(_) => "invalid_input",
             WasmError::Network(_) => "network",
             WasmError::Job(_) => "invalid_job",
+            WasmError::Gpu(_) => "gpu_unavailable",
             WasmError::Internal(_) => "internal",
         }
     }
@@ -66,6 +71,15 @@ impl WasmError {
 
     pub fn argument(message: impl Into<String>) -> Self {
         WasmError::InvalidArgument(message.into())
+    }
+}
+
+impl From<xling_gpu::GpuError> for WasmError {
+    fn from(error: xling_gpu::GpuError) -> Self {
+        match error {
+            xling_gpu::GpuError::Core(e) => WasmError::Core(e),
+            other => WasmError::Gpu(other.to_string()),
+        }
     }
 }
 

@@ -7,20 +7,29 @@
 //!
 //! Built for `wasm32-unknown-unknown` with SIMD128; `pkg/README.md` shows use.
 
+mod backend;
 mod convert;
 mod error;
 mod fetch;
+mod job;
 
-use js_sys::{Function, Uint8Array};
+use std::cell::{Ref, RefCell, RefMut};
+use std::rc::Rc;
+
+use js_sys::{Function, Promise, Uint8Array};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
-use xling_core::index::{check_query, Index, IndexConfig, LanguagePrior, PendingAdd, SearchMode};
+use wasm_bindgen_futures::future_to_promise;
+use xling_core::index::{check_query, Index, IndexConfig, LanguagePrior, SearchMode};
 use xling_core::lang::detect_language;
 use xling_core::{Embedder, ModelFiles, Prefix, WeightFormat};
 
-use convert::{DocumentOutput, SearchOptionsInput, SearchOutput, StatsOutput};
+use backend::DeviceOptions;
+use convert::{BackendOutput, DocumentOutput, SearchOptionsInput, SearchOutput, StatsOutput};
 use error::Result;
 pub use error::WasmError;
+pub use job::AddJob;
+use xling_gpu::{BackendReport, DocumentEncoder};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -73,12 +82,26 @@ export interface XlingLoadOptions {
   cacheName?: string;
   /** "q4_0" (default: 4-bit weights, smallest) or "f32" (expanded once, more memory). */
   weights?: "q4_0" | "f32";
+  /** Where documents are embedded: "auto" (default: a hardware WebGPU adapter that passes the self-test, else the CPU), "cpu", or "gpu" (any WebGPU adapter, software ones included; an error if none passes). */
+  device?: "auto" | "cpu" | "gpu";
 }
 export interface XlingEngineOptions { weights?: "q4_0" | "f32"; }
+export interface XlingDeviceOptions { weights?: "q4_0" | "f32"; device?: "auto" | "cpu" | "gpu"; }
+/** The GPU adapter behind WebGPU, as the browser describes it. */
+export interface XlingAdapter { name: string; api: string; software: boolean; }
+/** Which backend embeds documents, and why (queries always run on the CPU). */
+export interface XlingBackend {
+  backend: "gpu" | "cpu";
+  adapter: XlingAdapter | null;
+  /** Lowest cosine between the GPU's and the CPU's vectors in the start-up self-test (≥ 0.999 to be used). */
+  selfTestCosine: number | null;
+  /** E.g. "a GPU passed the self-test", or why the GPU is not used. */
+  reason: string;
+}
 /** What every method throws. */
 export interface XlingError extends Error {
   name: "XlingError";
-  code: "invalid_input" | "invalid_document" | "invalid_index" | "invalid_model" | "model_mismatch" | "network" | "invalid_job" | "internal";
+  code: "invalid_input" | "invalid_document" | "invalid_index" | "invalid_model" | "model_mismatch" | "network" | "invalid_job" | "gpu_unavailable" | "internal";
 }
 "#;
 
@@ -88,12 +111,18 @@ extern "C" {
     pub type DocumentsArg;
     #[wasm_bindgen(typescript_type = "string[]")]
     pub type IdsArg;
+    #[wasm_bindgen(typescript_type = "string[]")]
+    pub type TextsArg;
     #[wasm_bindgen(typescript_type = "XlingSearchOptions | undefined")]
     pub type SearchOptionsArg;
     #[wasm_bindgen(typescript_type = "XlingLoadOptions | undefined")]
     pub type LoadOptionsArg;
     #[wasm_bindgen(typescript_type = "XlingEngineOptions | undefined")]
     pub type EngineOptionsArg;
+    #[wasm_bindgen(typescript_type = "XlingDeviceOptions | undefined")]
+    pub type LoadDeviceOptionsArg;
+    #[wasm_bindgen(typescript_type = "XlingBackend")]
+    pub type BackendJs;
     #[wasm_bindgen(typescript_type = "Uint8Array | ArrayBuffer")]
     pub type BytesArg;
     #[wasm_bindgen(typescript_type = "Uint8Array | ArrayBuffer | null | undefined")]
@@ -125,27 +154,21 @@ pub fn detect_language_js(text: &str) -> String {
     detect_language(text).code.to_owned()
 }
 
+/// `weights`: "q4_0" (default) or "f32".
+fn weight_format(weights: Option<&str>) -> Result<WeightFormat> {
+    match weights.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("q4_0") | Some("q4") => Ok(WeightFormat::Q4_0),
+        Some("f32") => Ok(WeightFormat::F32),
+        Some(other) => Err(WasmError::argument(format!(
+            "weights {other:?} is not \"q4_0\" or \"f32\""
+        ))),
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct EngineOptions {
     weights: Option<String>,
-}
-
-impl EngineOptions {
-    fn weight_format(&self) -> Result<WeightFormat> {
-        match self
-            .weights
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("q4_0") | Some("q4") => Ok(WeightFormat::Q4_0),
-            Some("f32") => Ok(WeightFormat::F32),
-            Some(other) => Err(WasmError::argument(format!(
-                "weights {other:?} is not \"q4_0\" or \"f32\""
-            ))),
-        }
-    }
 }
 
 #[derive(Deserialize, Default)]
@@ -155,6 +178,7 @@ struct LoadOptions {
     on_progress: JsValue,
     cache_name: Option<String>,
     weights: Option<String>,
+    device: Option<String>,
 }
 
 fn undefined() -> JsValue {
@@ -162,10 +186,16 @@ fn undefined() -> JsValue {
 }
 
 /// The model and one index.
+///
+/// The index sits in a `RefCell` shared with the promises of `addDocuments`
+/// and `embedNext`: they borrow it only between awaits, so searches, stats
+/// and saves answer while documents are being embedded.
 #[wasm_bindgen]
 pub struct Engine {
-    embedder: Embedder,
-    index: Index,
+    /// The CPU encoder: queries, and documents when there is no GPU.
+    embedder: Rc<Embedder>,
+    backend: Rc<DocumentEncoder>,
+    index: Rc<RefCell<Index>>,
     prior: Option<LanguagePrior>,
     /// Graph building left to `maintainStep` (kept across restore and clear).
     deferred_maintenance: bool,
@@ -175,7 +205,8 @@ pub struct Engine {
 impl Engine {
     /// Loads the model from the bytes of `model.gguf`, `tokenizer.json` and,
     /// optionally, `language-prior.bin` (needed for language-agnostic
-    /// ranking of languages the text detector does not know).
+    /// ranking of languages the text detector does not know). Synchronous,
+    /// so CPU only: `Engine.load` takes the same files and can use WebGPU.
     #[wasm_bindgen(constructor)]
     pub fn new(
         model: &BytesArg,
@@ -190,37 +221,53 @@ impl Engine {
             tokenizer_json: convert::bytes(tokenizer, "tokenizer")?,
         };
         let prior = convert::optional_bytes(prior, "prior")?;
-        Ok(Self::from_files(
-            files,
+        let format = weight_format(options.weights.as_deref())?;
+        let embedder = Embedder::load_owned(files, format).map_err(WasmError::from)?;
+        let report = BackendReport::cpu("new Engine() is synchronous and uses the CPU");
+        Ok(Self::assemble(
+            embedder,
+            DocumentEncoder::cpu(report),
             prior.as_deref(),
-            options.weight_format()?,
         )?)
+    }
+
+    /// Loads the model from bytes like `new Engine`, choosing the device that
+    /// embeds documents (`device`: "auto", the default, takes a hardware GPU
+    /// that passes the self-test, else the CPU; "gpu" fails without one).
+    pub async fn load(
+        model: BytesArg,
+        tokenizer: BytesArg,
+        prior: OptionalBytesArg,
+        options: LoadDeviceOptionsArg,
+    ) -> Result<Engine, JsValue> {
+        let options: DeviceOptions =
+            convert::options_from_js(options.into(), "options", &["weights", "device"])?;
+        let format = weight_format(options.weights.as_deref())?;
+        let device = backend::device_option(options.device.as_deref())?;
+        let files = ModelFiles {
+            gguf: convert::bytes(&model, "model")?,
+            tokenizer_json: convert::bytes(&tokenizer, "tokenizer")?,
+        };
+        let prior = convert::optional_bytes(&prior, "prior")?;
+        let (embedder, backend) = backend::load(files, format, device).await?;
+        Ok(Self::assemble(embedder, backend, prior.as_deref())?)
     }
 
     /// Downloads the model from a directory URL (`model.gguf`,
     /// `tokenizer.json`, `language-prior.bin` if present) with progress,
-    /// through Cache Storage when `cacheName` is given. A cached copy that
-    /// fails to load is dropped, so a retry downloads it again.
+    /// through Cache Storage when `cacheName` is given, and loads it on
+    /// `device` (see `Engine.load`). A cached copy that fails to load is
+    /// dropped, so a retry downloads it again.
     #[wasm_bindgen(js_name = fromUrl)]
     pub async fn from_url(base_url: String, options: LoadOptionsArg) -> Result<Engine, JsValue> {
         let options: LoadOptions = convert::options_from_js(
             options.into(),
             "options",
-            &["onProgress", "cacheName", "weights"],
+            &["onProgress", "cacheName", "weights", "device"],
         )?;
-        let format = EngineOptions {
-            weights: options.weights.clone(),
-        }
-        .weight_format()?;
-        let on_progress = match options.on_progress {
-            v if v.is_undefined() || v.is_null() => None,
-            v => Some(v.dyn_into::<Function>().map_err(|v| {
-                WasmError::argument(format!(
-                    "onProgress must be a function, not {}",
-                    convert::type_name(&v)
-                ))
-            })?),
-        };
+        let format = weight_format(options.weights.as_deref())?;
+        let device = backend::device_option(options.device.as_deref())?;
+        let on_progress = progress_callback(options.on_progress)?;
         let mut downloaded = fetch::fetch_model(
             &base_url,
             options.cache_name.as_deref(),
@@ -233,10 +280,15 @@ impl Engine {
             tokenizer_json: std::mem::take(&mut downloaded.tokenizer_json),
         };
         let prior = downloaded.prior.take();
-        match Self::from_files(files, prior.as_deref(), format) {
+        let loaded = match backend::load(files, format, device).await {
+            Ok((embedder, backend)) => Self::assemble(embedder, backend, prior.as_deref()),
+            Err(e) => Err(e),
+        };
+        match loaded {
             Ok(engine) => Ok(engine),
             Err(e) => {
-                if downloaded.from_cache {
+                // Only a bad file is forgotten, not a missing GPU.
+                if downloaded.from_cache && matches!(e, WasmError::Core(_)) {
                     downloaded.forget_cached().await;
                 }
                 Err(e.into())
@@ -244,12 +296,17 @@ impl Engine {
         }
     }
 
-    fn from_files(files: ModelFiles, prior: Option<&[u8]>, format: WeightFormat) -> Result<Engine> {
-        let embedder = Embedder::load_owned(files, format)?;
+    fn assemble(
+        embedder: Embedder,
+        backend: DocumentEncoder,
+        prior: Option<&[u8]>,
+    ) -> Result<Engine> {
         let prior = prior.map(LanguagePrior::from_bytes).transpose()?;
-        let mut engine = Engine {
-            index: Index::for_model(&embedder, IndexConfig::default()),
-            embedder,
+        let index = Index::for_model(&embedder, IndexConfig::default());
+        let engine = Engine {
+            embedder: Rc::new(embedder),
+            backend: Rc::new(backend),
+            index: Rc::new(RefCell::new(index)),
             prior,
             deferred_maintenance: false,
         };
@@ -257,37 +314,58 @@ impl Engine {
         Ok(engine)
     }
 
+    fn index(&self) -> Result<Ref<'_, Index>> {
+        self.index
+            .try_borrow()
+            .map_err(|_| WasmError::Internal("the index is in use".into()))
+    }
+
+    fn index_mut(&self) -> Result<RefMut<'_, Index>> {
+        self.index
+            .try_borrow_mut()
+            .map_err(|_| WasmError::Internal("the index is in use".into()))
+    }
+
     /// A fresh empty index carrying the prior.
-    fn reset_index(&mut self) -> Result<()> {
+    fn reset_index(&self) -> Result<()> {
         let mut index = Index::for_model(&self.embedder, IndexConfig::default());
         if let Some(prior) = &self.prior {
             index.set_language_prior(prior.clone())?;
         }
         index.set_auto_maintain(!self.deferred_maintenance);
-        self.index = index;
+        *self.index_mut()? = index;
         Ok(())
+    }
+
+    /// Which backend embeds documents (WebGPU or the CPU) and why. Queries
+    /// always run on the CPU.
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> Result<BackendJs, JsValue> {
+        let report = BackendOutput::from(self.backend.report());
+        Ok(convert::to_js(&report)?.unchecked_into())
     }
 
     /// Leaves HNSW graph building to [`Engine::maintain_step`] (call it when
     /// idle) instead of doing it inside add and delete. Search stays correct:
     /// passages not in a graph yet are searched exactly.
     #[wasm_bindgen(js_name = setDeferredMaintenance)]
-    pub fn set_deferred_maintenance(&mut self, deferred: bool) {
+    pub fn set_deferred_maintenance(&mut self, deferred: bool) -> Result<(), JsValue> {
         self.deferred_maintenance = deferred;
-        self.index.set_auto_maintain(!deferred);
+        self.index_mut()?.set_auto_maintain(!deferred);
+        Ok(())
     }
 
     /// Whether a graph build or merge is waiting.
     #[wasm_bindgen(getter, js_name = maintenancePending)]
     pub fn maintenance_pending(&self) -> bool {
-        self.index.maintenance_due()
+        self.index().is_ok_and(|index| index.maintenance_due())
     }
 
     /// Builds or merges one graph segment (can take seconds on large
     /// collections); returns whether it did anything.
     #[wasm_bindgen(js_name = maintainStep)]
-    pub fn maintain_step(&mut self) -> Result<bool, JsValue> {
-        Ok(self.index.maintain_step().map_err(WasmError::from)?)
+    pub fn maintain_step(&self) -> Result<bool, JsValue> {
+        Ok(self.index_mut()?.maintain_step().map_err(WasmError::from)?)
     }
 
     /// Embedding dimension of the model.
@@ -296,89 +374,116 @@ impl Engine {
         self.embedder.dim()
     }
 
-    /// Embeds one text (unit vector); `kind` is "query" or "passage".
+    /// Embeds one text on the CPU (unit vector); `kind` is "query" or "passage".
     pub fn embed(&self, text: &str, kind: &str) -> Result<Vec<f32>, JsValue> {
-        let prefix = match kind {
-            "query" => Prefix::Query,
-            "passage" => Prefix::Passage,
-            other => {
-                return Err(WasmError::argument(format!(
-                    "kind {other:?} is not \"query\" or \"passage\""
-                ))
-                .into())
-            }
-        };
         Ok(self
             .embedder
-            .embed_one(text, prefix)
+            .embed_one(text, prefix(kind)?)
             .map_err(WasmError::from)?)
     }
 
-    /// Adds documents in one go: all or nothing. `onProgress(done, total)`
-    /// counts passages. For long adds in a worker prefer
-    /// [`Engine::prepare_add`], which can report, yield and be cancelled.
-    #[wasm_bindgen(js_name = addDocuments)]
-    pub fn add_documents(
-        &mut self,
-        docs: DocumentsArg,
-        on_progress: ProgressArg,
-    ) -> Result<AddReportJs, JsValue> {
-        let docs = convert::documents(docs.into())?;
-        let callback = progress_callback(on_progress.into())?;
-        let report = self
-            .index
-            .add_documents(&self.embedder, docs, |done, total| {
-                if let Some(f) = &callback {
-                    let _ = f.call2(&JsValue::NULL, &done.into(), &total.into());
+    /// Embeds many texts on the engine's backend (the GPU when in use);
+    /// resolves to one unit vector per text.
+    #[wasm_bindgen(js_name = embedBatch, unchecked_return_type = "Promise<Float32Array[]>")]
+    pub fn embed_batch(&self, texts: TextsArg, kind: &str) -> Promise {
+        let start =
+            || -> Result<_> { Ok((convert::strings(texts.into(), "texts")?, prefix(kind)?)) };
+        let (texts, prefix) = match start() {
+            Ok(started) => started,
+            Err(e) => return Promise::reject(&e.into()),
+        };
+        let embedder = Rc::clone(&self.embedder);
+        let backend = Rc::clone(&self.backend);
+        future_to_promise(async move {
+            let vectors = backend
+                .embed(&embedder, &texts, prefix)
+                .await
+                .map_err(WasmError::from)?;
+            let array = js_sys::Array::new();
+            for v in vectors {
+                array.push(&js_sys::Float32Array::from(v.as_slice()));
+            }
+            Ok(array.into())
+        })
+    }
+
+    /// Adds documents in one go, all or nothing, on the engine's backend
+    /// (see `backend`); resolves to counts. `onProgress(done, total)` counts
+    /// passages. For long adds in a worker prefer [`Engine::prepare_add`],
+    /// which can report, yield and be cancelled.
+    #[wasm_bindgen(js_name = addDocuments, unchecked_return_type = "Promise<XlingAddReport>")]
+    pub fn add_documents(&self, docs: DocumentsArg, on_progress: ProgressArg) -> Promise {
+        let start = || -> Result<_> {
+            let docs = convert::documents(docs.into())?;
+            let callback = progress_callback(on_progress.into())?;
+            let pending = self.index()?.prepare_add(self.embedder.tokenizer(), docs)?;
+            Ok((AddJob::new(pending), callback))
+        };
+        let (job, callback) = match start() {
+            Ok(started) => started,
+            Err(e) => return Promise::reject(&e.into()),
+        };
+        let embedder = Rc::clone(&self.embedder);
+        let backend = Rc::clone(&self.backend);
+        let index = Rc::clone(&self.index);
+        future_to_promise(async move {
+            let report = async {
+                let total = job.total();
+                let report_progress = |done: usize| {
+                    if let Some(f) = &callback {
+                        let _ = f.call2(&JsValue::NULL, &done.into(), &total.into());
+                    }
+                };
+                report_progress(0);
+                while job.remaining() > 0 {
+                    job.state.embed_next(&embedder, &backend, ADD_BATCH).await?;
+                    report_progress(total - job.remaining());
                 }
-            })
-            .map_err(WasmError::from)?;
-        Ok(convert::to_js(&report)?.unchecked_into())
+                let pending = job.state.take_embedded()?;
+                let mut index = index
+                    .try_borrow_mut()
+                    .map_err(|_| WasmError::Internal("the index is in use".into()))?;
+                Ok::<_, WasmError>(index.commit_add(embedder.tokenizer(), pending)?)
+            }
+            .await?;
+            Ok(convert::to_js(&report)?)
+        })
     }
 
     /// Starts a staged add: checks and chunks `docs` (errors come now, before
-    /// any encoding). Then call `embedNext(job, n)` until `job.remaining` is
+    /// any encoding). Then await `embedNext(job, n)` until `job.remaining` is
     /// 0, and `commitAdd(job)`; drop the job to cancel.
     #[wasm_bindgen(js_name = prepareAdd)]
     pub fn prepare_add(&self, docs: DocumentsArg) -> Result<AddJob, JsValue> {
         let docs = convert::documents(docs.into())?;
         let pending = self
-            .index
+            .index()?
             .prepare_add(self.embedder.tokenizer(), docs)
             .map_err(WasmError::from)?;
-        Ok(AddJob {
-            pending: Some(pending),
-        })
+        Ok(AddJob::new(pending))
     }
 
-    /// Embeds up to `max_passages` more passages of `job`; returns how many.
-    #[wasm_bindgen(js_name = embedNext)]
-    pub fn embed_next(&self, job: &mut AddJob, max_passages: usize) -> Result<usize, JsValue> {
-        let pending = job.pending_mut()?;
-        let embedder = &self.embedder;
-        Ok(pending
-            .embed_next(max_passages, |texts| embedder.embed(texts, Prefix::Passage))
-            .map_err(WasmError::from)?)
+    /// Embeds up to `maxPassages` more passages of `job` on the engine's
+    /// backend; resolves to how many. One call at a time per job. On the
+    /// CPU one passage per call keeps a worker responsive; on a GPU larger
+    /// batches (16–64) pay for the round trip.
+    #[wasm_bindgen(js_name = embedNext, unchecked_return_type = "Promise<number>")]
+    pub fn embed_next(&self, job: &AddJob, max_passages: usize) -> Promise {
+        let state = Rc::clone(&job.state);
+        let embedder = Rc::clone(&self.embedder);
+        let backend = Rc::clone(&self.backend);
+        future_to_promise(async move {
+            let n = state.embed_next(&embedder, &backend, max_passages).await?;
+            Ok(JsValue::from(n))
+        })
     }
 
     /// Indexes a fully embedded job (all or nothing).
     #[wasm_bindgen(js_name = commitAdd)]
-    pub fn commit_add(&mut self, job: &mut AddJob) -> Result<AddReportJs, JsValue> {
-        let pending = job
-            .pending
-            .take()
-            .ok_or_else(|| WasmError::Job("this add was already committed".into()))?;
-        if !pending.is_embedded() {
-            let error = WasmError::Job(format!(
-                "{} of {} passages are embedded; call embedNext until remaining is 0",
-                pending.embedded(),
-                pending.total()
-            ));
-            job.pending = Some(pending);
-            return Err(error.into());
-        }
+    pub fn commit_add(&self, job: &AddJob) -> Result<AddReportJs, JsValue> {
+        let pending = job.state.take_embedded()?;
         let report = self
-            .index
+            .index_mut()?
             .commit_add(self.embedder.tokenizer(), pending)
             .map_err(WasmError::from)?;
         Ok(convert::to_js(&report)?.unchecked_into())
@@ -386,16 +491,16 @@ impl Engine {
 
     /// Deletes documents by id; unknown ids are an error and nothing is deleted.
     #[wasm_bindgen(js_name = deleteDocuments)]
-    pub fn delete_documents(&mut self, ids: IdsArg) -> Result<usize, JsValue> {
-        let ids = convert::ids(ids.into())?;
+    pub fn delete_documents(&self, ids: IdsArg) -> Result<usize, JsValue> {
+        let ids = convert::strings(ids.into(), "ids")?;
         let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         Ok(self
-            .index
+            .index_mut()?
             .delete(self.embedder.tokenizer(), &ids)
             .map_err(WasmError::from)?)
     }
 
-    /// Searches; see `XlingSearchOptions`.
+    /// Searches; see `XlingSearchOptions`. The query is embedded on the CPU.
     pub fn search(
         &self,
         query: JsValue,
@@ -419,13 +524,13 @@ impl Engine {
                 .embed_one(&query, Prefix::Query)
                 .map_err(WasmError::from)?,
         };
-        let hits = self
-            .index
+        let index = self.index()?;
+        let hits = index
             .search_with_vector(tokenizer, &query, &vector, &options)
             .map_err(WasmError::from)?;
         let query_language = match &options.query_language {
             Some(code) => code.clone(),
-            None => self.index.query_language(&query, &vector),
+            None => index.query_language(&query, &vector),
         };
         let output = SearchOutput {
             hits: hits.into_iter().map(Into::into).collect(),
@@ -436,13 +541,13 @@ impl Engine {
 
     /// The index as one file (checksummed; `restore` reads it back).
     pub fn save(&self) -> Result<Uint8Array, JsValue> {
-        let bytes = self.index.to_bytes().map_err(WasmError::from)?;
+        let bytes = self.index()?.to_bytes().map_err(WasmError::from)?;
         Ok(Uint8Array::from(bytes.as_slice()))
     }
 
     /// Replaces the index with a saved one. On any error (corrupt file,
     /// another model) the current index is kept.
-    pub fn restore(&mut self, bytes: &BytesArg) -> Result<StatsJs, JsValue> {
+    pub fn restore(&self, bytes: &BytesArg) -> Result<StatsJs, JsValue> {
         let bytes = convert::bytes(bytes, "index")?;
         let mut index =
             Index::from_bytes_for(&bytes, self.embedder.tokenizer()).map_err(WasmError::from)?;
@@ -454,25 +559,26 @@ impl Engine {
             }
         }
         index.set_auto_maintain(!self.deferred_maintenance);
-        self.index = index;
+        *self.index_mut()? = index;
         self.stats()
     }
 
     /// Empties the index.
-    pub fn clear(&mut self) -> Result<(), JsValue> {
+    pub fn clear(&self) -> Result<(), JsValue> {
         Ok(self.reset_index()?)
     }
 
     /// Counts: documents, passages, languages, graph segments.
     pub fn stats(&self) -> Result<StatsJs, JsValue> {
-        let stats = StatsOutput::new(self.index.stats(), self.index.maintenance_due());
+        let index = self.index()?;
+        let stats = StatsOutput::new(index.stats(), index.maintenance_due());
         Ok(convert::to_js(&stats)?.unchecked_into())
     }
 
     /// The documents in the index (ids and metadata, no text).
     pub fn documents(&self) -> Result<DocumentInfosJs, JsValue> {
         let docs: Vec<DocumentOutput> = self
-            .index
+            .index()?
             .documents()
             .map(|d| DocumentOutput {
                 id: d.id.clone(),
@@ -485,42 +591,19 @@ impl Engine {
     }
 }
 
-/// A staged add (see [`Engine::prepare_add`]).
-#[wasm_bindgen]
-pub struct AddJob {
-    pending: Option<PendingAdd>,
-}
-
-impl AddJob {
-    fn pending_mut(&mut self) -> Result<&mut PendingAdd> {
-        self.pending
-            .as_mut()
-            .ok_or_else(|| WasmError::Job("this add was already committed".into()))
+/// "query" or "passage".
+fn prefix(kind: &str) -> Result<Prefix> {
+    match kind {
+        "query" => Ok(Prefix::Query),
+        "passage" => Ok(Prefix::Passage),
+        other => Err(WasmError::argument(format!(
+            "kind {other:?} is not \"query\" or \"passage\""
+        ))),
     }
 }
 
-#[wasm_bindgen]
-impl AddJob {
-    /// Passages in all.
-    #[wasm_bindgen(getter)]
-    pub fn total(&self) -> usize {
-        self.pending.as_ref().map_or(0, PendingAdd::total)
-    }
-
-    /// Passages still to embed.
-    #[wasm_bindgen(getter)]
-    pub fn remaining(&self) -> usize {
-        self.pending
-            .as_ref()
-            .map_or(0, |p| p.total() - p.embedded())
-    }
-
-    /// Documents in this add.
-    #[wasm_bindgen(getter)]
-    pub fn documents(&self) -> usize {
-        self.pending.as_ref().map_or(0, PendingAdd::documents)
-    }
-}
+/// Passages per encoder call in `addDocuments` (the core's batch).
+const ADD_BATCH: usize = 64;
 
 fn progress_callback(value: JsValue) -> Result<Option<Function>> {
     if value.is_undefined() || value.is_null() {

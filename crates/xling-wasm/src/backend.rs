@@ -1,0 +1,71 @@
+//! Which encoder embeds documents in the browser: WebGPU when an adapter
+//! passes the model's self-test, else the WASM CPU path, with the reason.
+//!
+//! Queries always run on the CPU: one short text takes ~10–30 ms there, less
+//! than a GPU round trip costs once `mapAsync` and 87 dispatches are paid,
+//! and it keeps `search` synchronous, so it answers even while a GPU add is
+//! in flight. The GPU earns its keep on batches of passages.
+
+use serde::Deserialize;
+use xling_core::model::SelfTest;
+use xling_core::{Embedder, ModelFiles, WeightFormat};
+use xling_gpu::{BackendReport, Device, DocumentEncoder, GpuCandidate};
+
+use crate::error::{Result, WasmError};
+
+/// Reads the `device` option: "auto" (default), "cpu" or "gpu".
+pub fn device_option(value: Option<&str>) -> Result<Device> {
+    match value {
+        None => Ok(Device::Auto),
+        Some(name) => name.parse().map_err(WasmError::argument),
+    }
+}
+
+/// Options shared by `Engine.load` and `Engine.fromUrl`.
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeviceOptions {
+    pub weights: Option<String>,
+    pub device: Option<String>,
+}
+
+/// The CPU embedder (queries, fallback) and the document encoder chosen for
+/// `device`. The GPU gets the model before the CPU load consumes the file,
+/// so the two never hold the whole model file at the same time as the
+/// tokenizer.
+pub async fn load(
+    files: ModelFiles,
+    format: WeightFormat,
+    device: Device,
+) -> Result<(Embedder, DocumentEncoder)> {
+    let candidate = match device {
+        Device::Cpu => None,
+        _ => match GpuCandidate::open(device, &files.gguf).await {
+            Err(e) if !device.falls_back_on(&e) => return Err(e.into()),
+            opened => Some(opened),
+        },
+    };
+    let embedder = Embedder::load_owned(files, format)?;
+    let verified = match candidate {
+        None => {
+            return Ok((
+                embedder,
+                DocumentEncoder::cpu(BackendReport::cpu("asked for")),
+            ))
+        }
+        Some(Ok(candidate)) => {
+            candidate
+                .verify(embedder.tokenizer(), || SelfTest::compute(&embedder))
+                .await
+        }
+        Some(Err(e)) => Err(e),
+    };
+    let documents = match verified {
+        Ok((encoder, report)) => DocumentEncoder::gpu(encoder, report),
+        Err(e) if device.falls_back_on(&e) => {
+            DocumentEncoder::cpu(BackendReport::cpu(e.to_string()))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    Ok((embedder, documents))
+}

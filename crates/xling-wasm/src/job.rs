@@ -1,0 +1,129 @@
+//! A staged add as JavaScript holds it: the pending passages and their
+//! vectors, shared with the `embedNext` promise that is filling them, so that
+//! the engine stays free (searches answer) while the GPU works.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use xling_core::index::PendingAdd;
+use xling_core::{Embedder, Prefix};
+
+use crate::error::{Result, WasmError};
+use xling_gpu::DocumentEncoder;
+
+/// A staged add (see `Engine.prepareAdd`).
+#[wasm_bindgen]
+pub struct AddJob {
+    pub(crate) state: Rc<JobState>,
+}
+
+pub(crate) struct JobState {
+    pending: RefCell<Option<PendingAdd>>,
+    /// An `embedNext` is awaiting its vectors.
+    embedding: Cell<bool>,
+}
+
+impl AddJob {
+    pub(crate) fn new(pending: PendingAdd) -> Self {
+        Self {
+            state: Rc::new(JobState {
+                pending: RefCell::new(Some(pending)),
+                embedding: Cell::new(false),
+            }),
+        }
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&PendingAdd) -> T) -> T
+    where
+        T: Default,
+    {
+        match self.state.pending.try_borrow() {
+            Ok(pending) => pending.as_ref().map(f).unwrap_or_default(),
+            Err(_) => T::default(),
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl AddJob {
+    /// Passages in all.
+    #[wasm_bindgen(getter)]
+    pub fn total(&self) -> usize {
+        self.read(PendingAdd::total)
+    }
+
+    /// Passages still to embed.
+    #[wasm_bindgen(getter)]
+    pub fn remaining(&self) -> usize {
+        self.read(|p| p.total() - p.embedded())
+    }
+
+    /// Documents in this add.
+    #[wasm_bindgen(getter)]
+    pub fn documents(&self) -> usize {
+        self.read(PendingAdd::documents)
+    }
+}
+
+impl JobState {
+    fn committed() -> WasmError {
+        WasmError::Job("this add was already committed".into())
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut PendingAdd) -> Result<T>) -> Result<T> {
+        let mut slot = self
+            .pending
+            .try_borrow_mut()
+            .map_err(|_| WasmError::Internal("the add is in use".into()))?;
+        f(slot.as_mut().ok_or_else(Self::committed)?)
+    }
+
+    /// Embeds up to `n` more passages; returns how many.
+    pub(crate) async fn embed_next(
+        &self,
+        embedder: &Embedder,
+        backend: &DocumentEncoder,
+        n: usize,
+    ) -> Result<usize> {
+        if self.embedding.get() {
+            return Err(WasmError::Job(
+                "an embedNext of this add is still running; await it first".into(),
+            ));
+        }
+        let texts = self.with(|p| Ok(p.next_texts(n).to_vec()))?;
+        if texts.is_empty() {
+            return Ok(0);
+        }
+        self.embedding.set(true);
+        let vectors = backend.embed(embedder, &texts, Prefix::Passage).await;
+        self.embedding.set(false);
+        let vectors = vectors?;
+        self.with(|p| Ok(p.accept(vectors)?))
+    }
+
+    /// Takes the fully embedded add out of the job (for the commit); a job
+    /// still embedding or not done is left as it is.
+    pub(crate) fn take_embedded(&self) -> Result<PendingAdd> {
+        if self.embedding.get() {
+            return Err(WasmError::Job(
+                "an embedNext of this add is still running; await it first".into(),
+            ));
+        }
+        let mut slot = self
+            .pending
+            .try_borrow_mut()
+            .map_err(|_| WasmError::Internal("the add is in use".into()))?;
+        let pending = slot.take().ok_or_else(Self::committed)?;
+        if !pending.is_embedded() {
+            let error = WasmError::Job(format!(
+                "{} of {} passages are embedded; call embedNext until remaining is 0",
+                pending.embedded(),
+                pending.total()
+            ));
+            *slot = Some(pending);
+            return Err(error);
+        }
+        Ok(pending)
+    }
+}
