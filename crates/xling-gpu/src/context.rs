@@ -70,15 +70,14 @@ impl Gpu {
             // Browsers may withhold the name (fingerprinting).
             name: match (info.name.is_empty(), software) {
                 (false, _) => info.name.clone(),
-                (true, true) => "unnamed software adapter".into(),
-                (true, false) => "unnamed GPU".into(),
+                (true, _) => "unnamed".into(),
             },
             api: info.backend.to_str().into(),
             software,
         };
         if summary.software && choice == AdapterChoice::Hardware {
             return Err(GpuError::NoAdapter(format!(
-                "only a software adapter, {summary}, which is slower than the CPU path"
+                "the only one is a software renderer, {summary}, slower than the CPU path"
             )));
         }
         let (device, queue) = adapter

@@ -185,11 +185,10 @@ fn undefined() -> JsValue {
     JsValue::UNDEFINED
 }
 
-/// The model and one index.
-///
-/// The index sits in a `RefCell` shared with the promises of `addDocuments`
-/// and `embedNext`: they borrow it only between awaits, so searches, stats
-/// and saves answer while documents are being embedded.
+/// The model and one index. Searches, stats and saves answer while an
+/// `addDocuments` or `embedNext` awaits the GPU.
+// The index sits in a `RefCell` shared with those promises, which borrow it
+// only between awaits.
 #[wasm_bindgen]
 pub struct Engine {
     /// The CPU encoder: queries, and documents when there is no GPU.
