@@ -240,7 +240,10 @@ function renderModelProgress({ loaded = 0, total = 0, fromCache = false }) {
   } else {
     el.modelProgress.removeAttribute('value');
   }
-  if (fromCache) {
+  if (total > 0 && loaded >= total) {
+    // Files in: the engine builds the model and, where there is a GPU, tests it.
+    el.modelProgressText.textContent = 'Preparing the model…';
+  } else if (fromCache) {
     el.modelProgressText.textContent = 'Loading model from the offline cache…';
   } else if (total > 0) {
     el.modelProgressText.textContent = `Downloading model: ${formatMB(loaded)} of ${formatMB(total)} MB`;
