@@ -22,7 +22,7 @@ pub fn device_option(value: Option<&str>) -> Result<Device> {
 }
 
 /// Options shared by `Engine.load` and `Engine.fromUrl`.
-#[derive(Deserialize, Default, Clone)]
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DeviceOptions {
     pub weights: Option<String>,
@@ -30,9 +30,9 @@ pub struct DeviceOptions {
 }
 
 /// The CPU embedder (queries, fallback) and the document encoder chosen for
-/// `device`. The GPU gets the model before the CPU load consumes the file,
-/// so the two never hold the whole model file at the same time as the
-/// tokenizer.
+/// `device`. The GPU gets the model before the CPU load consumes the files:
+/// its temporary copy is freed before the tokenizer is built, so the GPU
+/// adds nothing to the WASM memory high-water mark.
 pub async fn load(
     files: ModelFiles,
     format: WeightFormat,
