@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
+import { searchInApp } from '../support/app.mjs';
 import { foreignRequests, launchPersistent } from '../support/browser.mjs';
 
 const APP = process.env.XLING_APP_URL;
@@ -60,26 +61,8 @@ async function statsText() {
 }
 
 /** Runs a search through the form and returns the shown results. */
-async function search(query, mode = 'hybrid') {
-  await page.check(`#mode-${mode}`);
-  await page.fill('#query', query);
-  await page.$eval('#result-summary', (el) => { el.textContent = ''; });
-  await page.press('#query', 'Enter');
-  await page.waitForFunction(
-    () => document.querySelector('#result-summary').textContent !== '' &&
-      !document.querySelector('#results').hasAttribute('aria-busy'),
-    null,
-    { timeout: 60_000 },
-  );
-  return page.$$eval('#results li.result', (items) =>
-    items.map((li) => ({
-      id: li.querySelector('.result-id').textContent,
-      lang: li.querySelector('.result-lang').textContent,
-      title: li.querySelector('.result-title').textContent,
-      passage: li.querySelector('.result-passage').textContent,
-      marked: li.querySelector('.result-passage mark')?.textContent ?? null,
-    })),
-  );
+function search(query, mode = 'hybrid') {
+  return searchInApp(page, query, mode);
 }
 
 /** For each language, its first question about `paragraph`, and the ranks found. */

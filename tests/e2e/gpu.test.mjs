@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 
+import { searchInApp } from '../support/app.mjs';
 import { foreignRequests, launchPersistent } from '../support/browser.mjs';
 
 const APP = process.env.XLING_APP_URL;
@@ -78,13 +79,8 @@ test('the app embeds documents on WebGPU once the self-test passes', async () =>
   // Still on the GPU after the adds (a failure would have moved it to the CPU).
   assert.equal(await note.getAttribute('data-backend'), 'gpu', await note.textContent());
 
-  await page.check('#mode-semantic');
-  await page.fill('#query', 'Where do bees make honey?');
-  await page.$eval('#result-summary', (el) => { el.textContent = ''; });
-  await page.press('#query', 'Enter');
-  await page.waitForFunction(() => document.querySelector('#result-summary').textContent !== '', null, { timeout: 60_000 });
-  const titles = await page.$$eval('#results li.result .result-title', (els) => els.map((e) => e.textContent));
-  assert.deepEqual(titles, ['Пчёлы', 'Timetable']);
+  const hits = await searchInApp(page, 'Where do bees make honey?', 'semantic');
+  assert.deepEqual(hits.map((h) => h.title), ['Пчёлы', 'Timetable']);
 });
 
 test('WebGPU vectors match the CPU encoder, and staged adds guard their state', async () => {

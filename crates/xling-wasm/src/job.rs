@@ -2,7 +2,7 @@
 //! vectors, shared with the `embedNext` promise that is filling them, so that
 //! the engine stays free (searches answer) while the GPU works.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
@@ -71,12 +71,20 @@ impl JobState {
         WasmError::Job("this add was already committed".into())
     }
 
-    fn with<T>(&self, f: impl FnOnce(&mut PendingAdd) -> Result<T>) -> Result<T> {
-        let mut slot = self
-            .pending
+    fn still_embedding() -> WasmError {
+        WasmError::Job("an embedNext of this add is still running; await it first".into())
+    }
+
+    /// The job's slot; borrowed only between awaits, so a conflict would be
+    /// a bug (an error, not a panic).
+    fn slot(&self) -> Result<RefMut<'_, Option<PendingAdd>>> {
+        self.pending
             .try_borrow_mut()
-            .map_err(|_| WasmError::Internal("the add is in use".into()))?;
-        f(slot.as_mut().ok_or_else(Self::committed)?)
+            .map_err(|_| WasmError::Internal("the add is in use".into()))
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut PendingAdd) -> Result<T>) -> Result<T> {
+        f(self.slot()?.as_mut().ok_or_else(Self::committed)?)
     }
 
     /// Embeds up to `n` more passages; returns how many.
@@ -87,9 +95,7 @@ impl JobState {
         n: usize,
     ) -> Result<usize> {
         if self.embedding.get() {
-            return Err(WasmError::Job(
-                "an embedNext of this add is still running; await it first".into(),
-            ));
+            return Err(Self::still_embedding());
         }
         let texts = self.with(|p| Ok(p.next_texts(n).to_vec()))?;
         if texts.is_empty() {
@@ -106,14 +112,9 @@ impl JobState {
     /// still embedding or not done is left as it is.
     pub(crate) fn take_embedded(&self) -> Result<PendingAdd> {
         if self.embedding.get() {
-            return Err(WasmError::Job(
-                "an embedNext of this add is still running; await it first".into(),
-            ));
+            return Err(Self::still_embedding());
         }
-        let mut slot = self
-            .pending
-            .try_borrow_mut()
-            .map_err(|_| WasmError::Internal("the add is in use".into()))?;
+        let mut slot = self.slot()?;
         let pending = slot.take().ok_or_else(Self::committed)?;
         if !pending.is_embedded() {
             let error = WasmError::Job(format!(

@@ -320,9 +320,7 @@ impl Engine {
     }
 
     fn index_mut(&self) -> Result<RefMut<'_, Index>> {
-        self.index
-            .try_borrow_mut()
-            .map_err(|_| WasmError::Internal("the index is in use".into()))
+        borrow_index_mut(&self.index)
     }
 
     /// A fresh empty index carrying the prior.
@@ -439,9 +437,7 @@ impl Engine {
                     report_progress(total - job.remaining());
                 }
                 let pending = job.state.take_embedded()?;
-                let mut index = index
-                    .try_borrow_mut()
-                    .map_err(|_| WasmError::Internal("the index is in use".into()))?;
+                let mut index = borrow_index_mut(&index)?;
                 Ok::<_, WasmError>(index.commit_add(embedder.tokenizer(), pending)?)
             }
             .await?;
@@ -588,6 +584,14 @@ impl Engine {
             .collect();
         Ok(convert::to_js(&docs)?.unchecked_into())
     }
+}
+
+/// The index for a change; shared with the promises of adds, which borrow it
+/// only between awaits, so a conflict would be a bug (an error, not a panic).
+fn borrow_index_mut(index: &RefCell<Index>) -> Result<RefMut<'_, Index>> {
+    index
+        .try_borrow_mut()
+        .map_err(|_| WasmError::Internal("the index is in use".into()))
 }
 
 /// "query" or "passage".
