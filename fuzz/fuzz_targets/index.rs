@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(index) = xling_core::index::Index::from_bytes(data) {
+    if let Ok(index) = xling_index::Index::from_bytes(data) {
         std::hint::black_box(&index);
     }
 });

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use xling_core::index::snapshot::Snapshot;
+use xling_index::snapshot::Snapshot;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(snapshot) = Snapshot::parse(data) {

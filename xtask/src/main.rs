@@ -101,7 +101,7 @@ fn up(root: &Path, args: &[OsString]) -> Result<()> {
                 "run",
                 "--release",
                 "-p",
-                "xling-core",
+                "xling-model",
                 "--example",
                 "xquad_demo",
                 "--",

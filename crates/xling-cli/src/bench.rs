@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
-use xling_core::{Embedder, ModelFiles, Prefix, WeightFormat};
+use xling_model::{Embedder, ModelFiles, Prefix, WeightFormat};
 
 use xling_cli::reference::Reference;
 

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use serde::Serialize;
-use xling_core::{Embedder, ModelFiles, Prefix, WeightFormat, WindowEncoder};
 use xling_gpu::AnyEncoder;
+use xling_model::{Embedder, ModelFiles, Prefix, WeightFormat, WindowEncoder};
 
 use crate::bench::{percentile, BenchTexts, EncodeArgs};
 

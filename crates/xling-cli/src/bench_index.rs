@@ -22,10 +22,10 @@ use std::time::Instant;
 use crate::bench::percentile;
 use anyhow::{bail, Context};
 use serde::Serialize;
-use xling_core::index::codec::Writer;
-use xling_core::index::dense::{top_k, DenseConfig, DenseIndex};
-use xling_core::index::vector::dot_f32;
-use xling_core::Prefix;
+use xling_index::codec::Writer;
+use xling_index::dense::{top_k, DenseConfig, DenseIndex};
+use xling_index::vector::dot_f32;
+use xling_model::Prefix;
 
 /// Dimension of the random vectors (the model's).
 const RANDOM_DIM: usize = 384;
@@ -563,7 +563,7 @@ fn real_texts(data: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
         let path = data.join("xquad-r").join(format!("{lang}.json"));
         let bytes =
             std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let parsed = xling_core::eval::datasets::parse_xquad(lang, &bytes)?;
+        let parsed = xling_eval::datasets::parse_xquad(lang, &bytes)?;
         sentences.push(parsed.paragraphs.into_iter().flatten().collect::<Vec<_>>());
         questions.push(parsed.questions.into_iter().map(|q| q.text).collect());
     }

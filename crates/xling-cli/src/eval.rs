@@ -14,18 +14,18 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
-use xling_core::eval::datasets::{
+use xling_eval::datasets::{
     check_xquad_aligned, parse_beir_corpus, parse_beir_queries, parse_qrels, parse_tatoeba,
     parse_xquad, tatoeba_languages, TatoebaPair,
 };
-use xling_core::eval::metrics::{average_precision, Judgments, MetricAccumulator};
-use xling_core::index::language_of;
-use xling_core::index::vector::dot_f32;
-use xling_core::index::{
+use xling_eval::metrics::{average_precision, Judgments, MetricAccumulator};
+use xling_index::lang::{detect_language, detectable_by_text, normalize_language, UNDETERMINED};
+use xling_index::language_of;
+use xling_index::vector::dot_f32;
+use xling_index::{
     Document, FusionKind, Index, IndexConfig, LanguagePrior, SearchMode, SearchOptions,
 };
-use xling_core::lang::{detect_language, detectable_by_text, normalize_language, UNDETERMINED};
-use xling_core::{Prefix, Tokenizer};
+use xling_model::{Prefix, Tokenizer};
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Dataset {
@@ -70,7 +70,7 @@ pub struct Args {
     lexical_cross: Option<f32>,
     /// Anchoring of the lexical bonus within the query's language: none, mean or max (see docs/retrieval.md).
     #[arg(long)]
-    center: Option<xling_core::index::Centering>,
+    center: Option<xling_index::Centering>,
     /// Brute force instead of HNSW graphs.
     #[arg(long)]
     exact: bool,
@@ -108,7 +108,7 @@ pub struct Args {
     query_shift: Option<f32>,
     /// Which mean is taken out of the query: passage or query.
     #[arg(long)]
-    query_mean: Option<xling_core::index::QueryMean>,
+    query_mean: Option<xling_index::QueryMean>,
     /// Passages of a language that weigh as much as the prior's mean.
     #[arg(long)]
     prior_weight: Option<f32>,
@@ -169,7 +169,7 @@ struct EvalContext {
 
 impl EvalContext {
     fn new(args: &Args) -> anyhow::Result<Self> {
-        let files = xling_core::ModelFiles::read_dir(&args.model.model)?;
+        let files = xling_model::ModelFiles::read_dir(&args.model.model)?;
         let tokenizer = Tokenizer::from_model_files(&files)?;
         let mut options = SearchOptions {
             mode: args.mode,
@@ -221,7 +221,7 @@ impl EvalContext {
         if prior.is_none() && !args.no_prior && !args.no_debias {
             eprintln!(
                 "xling: no {} in {}: statistics from the collection only (run `xling prior`)",
-                xling_core::index::PRIOR_FILE,
+                xling_index::PRIOR_FILE,
                 args.model.model.display()
             );
         }
@@ -262,7 +262,7 @@ impl EvalContext {
                 }
                 embeddings
                     .embed(texts, Prefix::Passage)
-                    .map_err(|e| xling_core::Error::InvalidInput(format!("{e:#}")))
+                    .map_err(|e| xling_model::Error::InvalidInput(format!("{e:#}")))
             },
             |_, _| {},
         )?;

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use xling_core::index::{Index, IndexConfig, LanguagePrior, PRIOR_FILE};
+use xling_index::{Index, IndexConfig, LanguagePrior, PRIOR_FILE};
 
 /// Arguments of `xling index`.
 #[derive(clap::Args)]

@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
-use xling_core::index::Document;
+use xling_index::Document;
 
 /// Titles derived from content are cut to this many characters: a title is a
 /// label in a result list, not a paragraph.

@@ -91,7 +91,7 @@ pub struct ModelArgs {
     /// How layer weights are held on the CPU: f32 (expanded once, fastest) or
     /// q4_0 (smallest).
     #[arg(long, default_value = "f32")]
-    pub weights: xling_core::WeightFormat,
+    pub weights: xling_model::WeightFormat,
     /// Where to run the encoder: auto (a hardware GPU that passes the
     /// model's self-test, else the CPU), cpu, or gpu (any adapter, software
     /// ones included; an error if none passes).
@@ -100,12 +100,12 @@ pub struct ModelArgs {
 }
 
 /// The encoder the CLI runs: the CPU or the GPU, chosen by `--device`.
-pub type CliEmbedder = xling_core::Embedder<xling_gpu::AnyEncoder>;
+pub type CliEmbedder = xling_model::Embedder<xling_gpu::AnyEncoder>;
 
 impl ModelArgs {
     /// Loads the model on the chosen device and says on stderr which one.
     pub fn load(&self) -> anyhow::Result<CliEmbedder> {
-        let files = xling_core::ModelFiles::read_dir(&self.model)?;
+        let files = xling_model::ModelFiles::read_dir(&self.model)?;
         let (embedder, report) = xling_gpu::load_embedder(&files, self.device, self.weights)
             .map_err(|e| anyhow::anyhow!("--device {:?}: {e}", self.device))?;
         eprintln!("xling: encoder on {report}");
@@ -113,8 +113,8 @@ impl ModelArgs {
     }
 
     /// Only the tokenizer (for commands that need no encoding).
-    pub fn load_tokenizer(&self) -> anyhow::Result<xling_core::Tokenizer> {
-        let files = xling_core::ModelFiles::read_dir(&self.model)?;
-        Ok(xling_core::Tokenizer::from_model_files(&files)?)
+    pub fn load_tokenizer(&self) -> anyhow::Result<xling_model::Tokenizer> {
+        let files = xling_model::ModelFiles::read_dir(&self.model)?;
+        Ok(xling_model::Tokenizer::from_model_files(&files)?)
     }
 }

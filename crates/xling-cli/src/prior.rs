@@ -12,9 +12,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::bail;
-use xling_core::index::{LanguagePrior, PriorLanguage, PRIOR_FILE};
-use xling_core::lang::normalize_language;
-use xling_core::Prefix;
+use xling_index::lang::normalize_language;
+use xling_index::{LanguagePrior, PriorLanguage, PRIOR_FILE};
+use xling_model::Prefix;
 
 use crate::eval::{read_tatoeba_pair, tatoeba_set, Embeddings, Engine};
 

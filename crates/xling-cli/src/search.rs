@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use xling_core::index::{FusionKind, Hit, Index, LanguageScope, SearchMode, SearchOptions};
+use xling_index::{FusionKind, Hit, Index, LanguageScope, SearchMode, SearchOptions};
 
 /// Arguments of `xling search`.
 #[derive(clap::Args)]

@@ -54,7 +54,7 @@ fn fixture(name: &str) -> Option<Fixture> {
     for lang in ["en", "de", "ar", "zh"] {
         let bytes = std::fs::read(setup.data_dir.join(format!("xquad-r/{lang}.json")))
             .expect("xquad-r data");
-        let data = xling_core::eval::datasets::parse_xquad(lang, &bytes).expect("parses");
+        let data = xling_eval::datasets::parse_xquad(lang, &bytes).expect("parses");
         for (p, sentences) in data.paragraphs.iter().take(8).enumerate() {
             let doc = serde_json::json!({"id": format!("{lang}-{p}"), "text": sentences.join(" "), "lang": lang, "title": format!("Paragraph {p} ({lang})")});
             lines.push_str(&doc.to_string());
@@ -514,7 +514,7 @@ fn prior_is_written_from_tatoeba_and_refuses_bad_arguments() {
         "--cache",
         dir.to_str().expect("utf-8 path"),
     ]));
-    let prior = xling_core::index::LanguagePrior::from_bytes(&std::fs::read(&out).expect("read"))
+    let prior = xling_index::LanguagePrior::from_bytes(&std::fs::read(&out).expect("read"))
         .expect("a valid prior");
     assert!(prior.languages().len() >= 100);
     for code in ["en", "de", "zh", "sw", "ar"] {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use xling_cli::reference::Reference;
-use xling_core::{Embedder, ModelFiles, Prefix};
+use xling_model::{Embedder, ModelFiles, Prefix};
 
 /// Where the reference departs from SentencePiece and we follow SentencePiece
 /// (see README "Tokenizer policy"): ids differ by design for these fixture items.

@@ -6,8 +6,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use xling_core::model::{ModelConfig, SelfTest};
-use xling_core::{Embedder, Prefix, Tokenizer};
+use xling_model::model::{ModelConfig, SelfTest};
+use xling_model::{Embedder, Prefix, Tokenizer};
 
 use crate::context::{AdapterChoice, AdapterSummary};
 use crate::encoder::GpuEncoder;
@@ -120,7 +120,7 @@ impl GpuCandidate {
     pub async fn verify(
         self,
         tokenizer: &Tokenizer,
-        expected_from_cpu: impl FnOnce() -> xling_core::Result<SelfTest>,
+        expected_from_cpu: impl FnOnce() -> xling_model::Result<SelfTest>,
     ) -> Result<(GpuEncoder, BackendReport)> {
         let expected = match self.expected {
             Some(stored) => stored,
@@ -179,7 +179,7 @@ impl DocumentEncoder {
         cpu: &Embedder,
         texts: &[String],
         prefix: Prefix,
-    ) -> xling_core::Result<Vec<Vec<f32>>> {
+    ) -> xling_model::Result<Vec<Vec<f32>>> {
         let gpu = self.gpu.borrow().clone();
         if let Some(gpu) = gpu {
             match gpu.embed_async(cpu.tokenizer(), texts, prefix).await {
@@ -204,8 +204,8 @@ impl DocumentEncoder {
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
-    use xling_core::testing::tiny_model_files;
-    use xling_core::WeightFormat;
+    use xling_model::testing::tiny_model_files;
+    use xling_model::WeightFormat;
 
     use super::*;
 

@@ -1,9 +1,9 @@
 //! Embedding texts on the GPU without blocking (what a browser needs), and
 //! the start-up self-test that decides whether the GPU may be used at all.
 
-use xling_core::encoder::DEFAULT_BATCH_TOKENS;
-use xling_core::model::selftest::{self, SelfTest};
-use xling_core::{EmbedPlan, Embedding, Prefix, Tokenizer};
+use xling_model::encoder::DEFAULT_BATCH_TOKENS;
+use xling_model::model::selftest::{self, SelfTest};
+use xling_model::{EmbedPlan, Embedding, Prefix, Tokenizer};
 
 use crate::encoder::GpuEncoder;
 use crate::error::{GpuError, Result};

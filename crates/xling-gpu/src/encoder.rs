@@ -2,7 +2,7 @@
 //! GELU FFN → add & norm] → masked mean pooling, all on the device, in one
 //! compute pass per batch; only the pooled vectors come back.
 
-use xling_core::model::{ModelConfig, ModelWeights};
+use xling_model::model::{ModelConfig, ModelWeights};
 
 use crate::context::{AdapterChoice, Gpu};
 use crate::error::{GpuError, Result};
@@ -81,7 +81,7 @@ impl GpuEncoder {
     /// Mean-pooled final hidden states, one per window (see [`WindowEncoder`]).
     /// Batches larger than the device allows are split.
     pub async fn encode_windows_async(&self, windows: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
-        xling_core::encoder::check_windows(windows, &self.config)?;
+        xling_model::encoder::check_windows(windows, &self.config)?;
         let mut out = Vec::with_capacity(windows.len());
         let mut start = 0;
         while start < windows.len() {
@@ -220,22 +220,22 @@ impl GpuEncoder {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-impl xling_core::WindowEncoder for GpuEncoder {
+impl xling_model::WindowEncoder for GpuEncoder {
     fn dim(&self) -> usize {
         self.config.hidden_size
     }
 
     /// Blocks until the device is done (natively only; browsers use
     /// [`GpuEncoder::encode_windows_async`]).
-    fn encode_windows(&self, windows: &[&[u32]]) -> xling_core::Result<Vec<Vec<f32>>> {
+    fn encode_windows(&self, windows: &[&[u32]]) -> xling_model::Result<Vec<Vec<f32>>> {
         Ok(pollster::block_on(self.encode_windows_async(windows))?)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use xling_core::testing::{cosine, tiny_embedder, tiny_model_files};
-    use xling_core::{Embedder, Prefix, Tokenizer, WindowEncoder};
+    use xling_model::testing::{cosine, tiny_embedder, tiny_model_files};
+    use xling_model::{Embedder, Prefix, Tokenizer, WindowEncoder};
 
     use super::*;
 
@@ -296,7 +296,7 @@ mod tests {
         let too_long = vec![0u32; encoder.config().max_positions + 1];
         for bad in [&[0, rows, 2][..], &[][..], &too_long[..]] {
             let err = encoder.encode_windows(&[&[0, 5, 2], bad]).unwrap_err();
-            assert!(matches!(err, xling_core::Error::InvalidInput(_)), "{err}");
+            assert!(matches!(err, xling_model::Error::InvalidInput(_)), "{err}");
         }
         // Nothing was left half-done: the next call works.
         assert_eq!(encoder.encode_windows(&[&[0, 5, 2]]).unwrap().len(), 1);

@@ -28,14 +28,14 @@ pub enum GpuError {
 
     /// The model or the input is invalid (the same errors as on the CPU).
     #[error(transparent)]
-    Core(#[from] xling_core::Error),
+    Core(#[from] xling_model::Error),
 }
 
-impl From<GpuError> for xling_core::Error {
+impl From<GpuError> for xling_model::Error {
     fn from(e: GpuError) -> Self {
         match e {
             GpuError::Core(e) => e,
-            other => xling_core::Error::Backend(other.to_string()),
+            other => xling_model::Error::Backend(other.to_string()),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! as WGSL compute kernels through wgpu — Vulkan, Metal or DX12 natively,
 //! WebGPU in browsers, with the same code.
 //!
-//! The CPU encoder (`xling_core::CpuEncoder`) is the oracle: tests compare
+//! The CPU encoder (`xling_model::CpuEncoder`) is the oracle: tests compare
 //! every kernel and whole embeddings with it, and [`GpuEncoder::self_test`]
 //! compares a device with the CPU vectors stored in the model file before
 //! anything uses it ([`load_embedder`] does this natively).

@@ -2,8 +2,8 @@
 //! only after it passes the model's self-test; `auto` falls back to the CPU
 //! (and says why), an explicit `gpu` fails instead.
 
-use xling_core::model::SelfTest;
-use xling_core::{CpuEncoder, Embedder, ModelFiles, Tokenizer, WeightFormat, WindowEncoder};
+use xling_model::model::SelfTest;
+use xling_model::{CpuEncoder, Embedder, ModelFiles, Tokenizer, WeightFormat, WindowEncoder};
 
 use crate::backend::{BackendReport, Device, GpuCandidate};
 use crate::encoder::GpuEncoder;
@@ -23,7 +23,7 @@ impl WindowEncoder for AnyEncoder {
         }
     }
 
-    fn encode_windows(&self, windows: &[&[u32]]) -> xling_core::Result<Vec<Vec<f32>>> {
+    fn encode_windows(&self, windows: &[&[u32]]) -> xling_model::Result<Vec<Vec<f32>>> {
         match self {
             AnyEncoder::Cpu(e) => e.encode_windows(windows),
             AnyEncoder::Gpu(e) => e.encode_windows(windows),
@@ -71,8 +71,8 @@ async fn load_gpu(
 
 #[cfg(test)]
 mod tests {
-    use xling_core::testing::tiny_model_files;
-    use xling_core::Prefix;
+    use xling_model::testing::tiny_model_files;
+    use xling_model::Prefix;
 
     use super::*;
     use crate::context::AdapterChoice;

@@ -3,7 +3,7 @@
 //! f32. The same tensors, names and shapes as the CPU encoder takes.
 
 use candle_core::quantized::{GgmlDType, QTensor};
-use xling_core::model::{ModelConfig, ModelWeights};
+use xling_model::model::{ModelConfig, ModelWeights};
 
 use crate::context::Gpu;
 use crate::error::{GpuError, Result};
@@ -52,12 +52,12 @@ pub(crate) struct GpuWeights {
 
 fn f32_values(weights: &mut ModelWeights, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
     let t = weights.take(name, shape, GgmlDType::F32)?;
-    let bytes = t.data().map_err(xling_core::Error::from)?;
+    let bytes = t.data().map_err(xling_model::Error::from)?;
     Ok(bytemuck::pod_collect_to_vec::<u8, f32>(&bytes))
 }
 
 fn q4_bytes(t: &QTensor) -> Result<Vec<u8>> {
-    Ok(t.data().map_err(xling_core::Error::from)?.into_owned())
+    Ok(t.data().map_err(xling_model::Error::from)?.into_owned())
 }
 
 impl GpuWeights {

@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use xling_core::eval::datasets::parse_xquad;
-use xling_core::{Embedder, ModelFiles, Prefix, Tokenizer};
+use xling_eval::datasets::parse_xquad;
 use xling_gpu::{AdapterChoice, GpuEncoder};
+use xling_model::{Embedder, ModelFiles, Prefix, Tokenizer};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")

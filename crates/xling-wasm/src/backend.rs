@@ -7,9 +7,9 @@
 //! in flight. The GPU earns its keep on batches of passages.
 
 use serde::Deserialize;
-use xling_core::model::SelfTest;
-use xling_core::{Embedder, ModelFiles, WeightFormat};
 use xling_gpu::{BackendReport, Device, DocumentEncoder, GpuCandidate};
+use xling_model::model::SelfTest;
+use xling_model::{Embedder, ModelFiles, WeightFormat};
 
 use crate::error::{Result, WasmError};
 

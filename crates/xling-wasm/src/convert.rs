@@ -4,7 +4,7 @@
 use js_sys::{ArrayBuffer, Uint8Array};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
-use xling_core::index::{Document, Hit, IndexStats, LanguageScope, SearchMode, SearchOptions};
+use xling_index::{Document, Hit, IndexStats, LanguageScope, SearchMode, SearchOptions};
 
 use crate::error::{Result, WasmError};
 

@@ -8,7 +8,7 @@ use wasm_bindgen::JsValue;
 pub enum WasmError {
     /// The engine refused the input or could not do the work.
     #[error(transparent)]
-    Core(#[from] xling_core::Error),
+    Core(#[from] xling_model::Error),
 
     /// An argument from JavaScript has the wrong type or shape.
     #[error("{0}")]
@@ -34,7 +34,7 @@ pub enum WasmError {
 impl WasmError {
     /// The stable code a caller switches on.
     pub fn code(&self) -> &'static str {
-        use xling_core::Error as E;
+        use xling_model::Error as E;
         match self {
             WasmError::Core(e) => match e {
                 E::InvalidSource(_)
@@ -58,7 +58,7 @@ impl WasmError {
     /// A message without the CLI's hints (`cargo xtask up`, `xling convert`),
     /// which mean nothing to someone in a browser.
     fn message(&self) -> String {
-        use xling_core::Error as E;
+        use xling_model::Error as E;
         match self {
             WasmError::Core(E::InvalidModel(m)) => format!("model file (model.gguf): {m}"),
             WasmError::Core(E::InvalidTokenizer(m)) => {

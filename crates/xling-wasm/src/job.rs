@@ -6,8 +6,8 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use xling_core::index::PendingAdd;
-use xling_core::{Embedder, Prefix};
+use xling_index::PendingAdd;
+use xling_model::{Embedder, Prefix};
 
 use crate::error::{Result, WasmError};
 use xling_gpu::DocumentEncoder;

@@ -20,9 +20,9 @@ use js_sys::{Function, Promise, Uint8Array};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
-use xling_core::index::{check_query, Index, IndexConfig, LanguagePrior, SearchMode};
-use xling_core::lang::detect_language;
-use xling_core::{Embedder, ModelFiles, Prefix, WeightFormat};
+use xling_index::lang::detect_language;
+use xling_index::{check_query, Index, IndexConfig, LanguagePrior, SearchMode};
+use xling_model::{Embedder, ModelFiles, Prefix, WeightFormat};
 
 use backend::DeviceOptions;
 use convert::{BackendOutput, DocumentOutput, SearchOptionsInput, SearchOutput, StatsOutput};

@@ -5,7 +5,7 @@
 //! truncated or hostile file gives [`Error::InvalidIndex`], never a panic or an
 //! allocation bomb.
 
-use crate::error::{Error, Result};
+use xling_model::error::{Error, Result};
 
 /// Appends little-endian values to a byte buffer.
 #[derive(Default)]

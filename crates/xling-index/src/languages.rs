@@ -13,7 +13,7 @@ use std::path::Path;
 
 use super::codec::{Reader, Writer};
 use super::vector::QuantizedVector;
-use crate::error::{Error, Result};
+use xling_model::error::{Error, Result};
 
 /// Fixed-point unit of the sums: components are at most 1 in magnitude, so
 /// 2^30 per vector leaves room for 2^33 vectors in an i64.
@@ -383,7 +383,7 @@ mod tests {
     use super::*;
 
     fn unit(seed: u64, dim: usize) -> QuantizedVector {
-        QuantizedVector::quantize(&crate::testing::pseudo_unit(seed, dim))
+        QuantizedVector::quantize(&xling_model::testing::pseudo_unit(seed, dim))
     }
 
     #[test]

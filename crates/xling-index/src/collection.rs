@@ -15,11 +15,11 @@ use super::languages::{language_of, LanguagePrior, LanguageStats, TEXT_SURE};
 use super::lexical::{Bm25Params, LexicalIndex};
 use super::snapshot::{Snapshot, SnapshotWriter};
 use crate::chunk::{chunk_text, Chunk, ChunkConfig};
-use crate::encoder::WindowEncoder;
-use crate::error::{Error, Result};
 use crate::lang::{detect_language, detect_script, normalize_language, Script, UNDETERMINED};
-use crate::tokenize::{Prefix, Tokenizer};
-use crate::Embedder;
+use xling_model::encoder::WindowEncoder;
+use xling_model::error::{Error, Result};
+use xling_model::tokenize::{Prefix, Tokenizer};
+use xling_model::Embedder;
 
 /// Snapshot section tags.
 const META: [u8; 4] = *b"META";

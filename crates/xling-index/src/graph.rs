@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::codec::{Reader, Writer};
 use super::vector::QuantizedVector;
-use crate::error::{Error, Result};
+use xling_model::error::{Error, Result};
 
 /// instant-distance's `M`: links per node in the upper layers; layer 0 has 2M.
 pub const M: usize = 32;
@@ -321,8 +321,8 @@ pub(crate) struct ZeroNode(#[serde(with = "serde_big_array::BigArray")] pub [u32
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::pseudo_unit_vectors;
     use instant_distance::Search;
+    use xling_model::testing::pseudo_unit_vectors;
 
     fn points(n: usize, dim: usize, seed: u64) -> Vec<QuantizedVector> {
         pseudo_unit_vectors(n, dim, seed)

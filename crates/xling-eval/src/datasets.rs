@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 
 use super::metrics::Judgments;
-use crate::error::{Error, Result};
+use xling_model::error::{Error, Result};
 
 fn invalid(msg: impl Into<String>) -> Error {
     Error::InvalidInput(msg.into())

@@ -1,5 +1,5 @@
 use super::*;
-use crate::index::vector::dot_f32;
+use crate::vector::dot_f32;
 
 /// Deterministic unit vectors around a few centres (like real embeddings,
 /// which cluster by topic and language).

@@ -14,7 +14,7 @@ use instant_distance::{Builder, Heuristic};
 use super::codec::{Reader, Writer};
 use super::graph::{Graph, Scorer};
 use super::vector::{dot_f32_i8, dot_i8, QuantizedVector};
-use crate::error::{Error, Result};
+use xling_model::error::{Error, Result};
 
 /// Where a passage's vector is: in the buffer, or in segment `n`.
 const IN_BUFFER: u32 = u32::MAX;

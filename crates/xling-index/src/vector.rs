@@ -126,7 +126,7 @@ pub fn dot_f32(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::pseudo_unit;
+    use xling_model::testing::pseudo_unit;
 
     #[test]
     fn kernels_match_plain_sums_for_every_length() {

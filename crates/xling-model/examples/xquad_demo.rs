@@ -3,14 +3,14 @@
 //! the HNSW + BM25 index comes with the retrieval core.)
 //!
 //! ```text
-//! cargo run --release -p xling-core --example xquad_demo -- \
+//! cargo run --release -p xling-model --example xquad_demo -- \
 //!     --model models/multilingual-e5-small-q4 --data ../shared/data/xquad-r
 //! ```
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use xling_core::{Embedder, ModelFiles, Prefix};
+use xling_model::{Embedder, ModelFiles, Prefix};
 
 /// Reuses the large per-layer activation buffers instead of returning them to
 /// the kernel after every layer (as the `xling` binary does).

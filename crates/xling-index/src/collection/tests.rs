@@ -2,7 +2,7 @@
 //! CLI tests): consistency under add/delete, modes, snapshots, bad input.
 
 use super::*;
-use crate::testing::tiny_embedder;
+use xling_model::testing::tiny_embedder;
 
 fn doc(id: &str, text: &str) -> Document {
     Document {
@@ -384,7 +384,7 @@ fn debiasing_never_reorders_passages_within_one_language() -> Result<()> {
 
 #[test]
 fn a_prior_for_another_model_is_refused() -> Result<()> {
-    use crate::index::languages::PriorLanguage;
+    use crate::languages::PriorLanguage;
     let (_, mut index) = built()?;
     let lang = |dim| PriorLanguage {
         code: "en".into(),
@@ -532,7 +532,7 @@ fn deferred_maintenance_builds_graphs_one_step_at_a_time() -> Result<()> {
 
 #[test]
 fn an_unsure_query_takes_the_language_of_the_nearest_prior_query_mean() -> Result<()> {
-    use crate::index::languages::PriorLanguage;
+    use crate::languages::PriorLanguage;
     let (_, mut index) = built()?;
     let dim = index.dense.dim();
     let axis = |i: usize| {

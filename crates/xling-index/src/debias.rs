@@ -192,8 +192,8 @@ pub fn correct(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::languages::PriorLanguage;
-    use crate::index::vector::QuantizedVector;
+    use crate::languages::PriorLanguage;
+    use crate::vector::QuantizedVector;
 
     fn normalise(v: Vec<f32>) -> Vec<f32> {
         let n = dot_f32(&v, &v).sqrt();

@@ -14,3 +14,4 @@ pub use datasets::{
 pub use metrics::{
     average_precision, mrr_at, ndcg_at, recall_at, Judgments, MetricAccumulator, MetricSet,
 };
+pub use xling_model::{Error, Result};

@@ -64,8 +64,8 @@ pub struct Embedding {
 /// Tokenizer + backend: the public way to embed texts.
 ///
 /// ```no_run
-/// use xling_core::{Embedder, ModelFiles, Prefix};
-/// # fn main() -> xling_core::Result<()> {
+/// use xling_model::{Embedder, ModelFiles, Prefix};
+/// # fn main() -> xling_model::Result<()> {
 /// let embedder = Embedder::load(&ModelFiles::read_dir("models/multilingual-e5-small-q4")?)?;
 /// let query = embedder.embed_one("how much protein per day", Prefix::Query)?;
 /// let docs = embedder.embed(&["Adults need about 0.8 g of protein per kg."], Prefix::Passage)?;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-/// Everything that can go wrong in `xling-core`.
+/// Everything that can go wrong in `xling-model`, `xling-index` and `xling-eval`.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// Reading or writing a file failed.

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::tokenize::MAX_TEXT_BYTES;
+use xling_model::error::{Error, Result};
+use xling_model::tokenize::MAX_TEXT_BYTES;
 
 /// Longest document id, in bytes. Ids are keys shown to users and stored with
 /// every result; a longer one is almost certainly a mistake (text in the id field).

@@ -22,8 +22,8 @@
 //! the file itself.
 
 use super::codec::{Reader, Writer};
-use crate::error::{Error, Result};
-use crate::model::charsmap::hex;
+use xling_model::error::{Error, Result};
+use xling_model::model::charsmap::hex;
 
 /// The first bytes of every snapshot.
 pub const MAGIC: [u8; 8] = *b"XLINGIDX";
@@ -500,7 +500,7 @@ mod tests {
     }
 
     /// Seeds for `cargo fuzz` (see fuzz/README.md):
-    /// `XLING_FUZZ_SEEDS=$PWD/fuzz/corpus/snapshot cargo test --release -p xling-core --lib write_fuzz_seeds -- --ignored`
+    /// `XLING_FUZZ_SEEDS=$PWD/fuzz/corpus/snapshot cargo test --release -p xling-index --lib write_fuzz_seeds -- --ignored`
     #[test]
     #[ignore = "writes files; run by hand to seed the fuzz corpus"]
     fn write_fuzz_seeds() -> std::io::Result<()> {

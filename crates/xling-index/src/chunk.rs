@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use unicode_segmentation::UnicodeSegmentation;
 
-use crate::error::{Error, Result};
+use xling_model::error::{Error, Result};
 
 /// Byte range into the document text.
 pub type Span = Range<usize>;

