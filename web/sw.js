@@ -16,6 +16,7 @@ const SHELL = [
   './app.js',
   './worker.js',
   './protocol.js',
+  './storage.js',
   './ui/add.js',
   './ui/collection.js',
   './ui/dom.js',
