@@ -8,11 +8,24 @@
 // - Only same-origin GET requests are handled; nothing else is touched.
 
 const SHELL_CACHE = 'xling-shell-v1';
+// Every file of the app shell: a module missing here would not load offline
+// (index.html lists the same files for Trunk; ui/ is copied as a folder).
 const SHELL = [
   './',
   './index.html',
   './app.js',
   './worker.js',
+  './protocol.js',
+  './storage.js',
+  './ui/add.js',
+  './ui/collection.js',
+  './ui/dom.js',
+  './ui/engine.js',
+  './ui/files.js',
+  './ui/format.js',
+  './ui/model.js',
+  './ui/search.js',
+  './ui/stats.js',
   './style.css',
   './xling-wasm.js',
   './xling-wasm_bg.wasm',

@@ -1,24 +1,20 @@
 // xling's engine worker: owns the WASM engine and the stored copy of the
 // index, and answers the page's requests, so the page never blocks.
 //
-// Protocol (app.js is the other side):
-//   request  page → worker  { id, type, ...args }
-//   reply    worker → page  { id, ok: true, result } | { id, ok: false, error: { code, message } }
-//   event    worker → page  { event, ...data }  (no id)
-// Requests: init {device?}, add {docs, skipExisting?}, cancel, search {query, mode, k, languages},
-// delete {ids}, stats, export, import {bytes}, clear, memory.
-// Events: model-progress, index-progress, backend, saved, stats, error.
+// The messages (requests, replies, events, error codes) are defined and
+// documented in protocol.js, which the page imports too.
+// Where the index is saved (OPFS, IndexedDB, memory) is storage.js.
 //
 // Changes to the index (add, delete, import, clear, graph building) run one
 // at a time; searches, stats and export are answered at once, also while a
 // long add is between two batches.
 
 import init, { Engine } from './xling-wasm.js';
+import { ERROR, EVENT, REQUEST, errorReply, eventMessage, okReply } from './protocol.js';
+import { openStorage } from './storage.js';
 
 const MODEL_URL = new URL('./model/', self.location.href).href;
 const MODEL_CACHE = 'xling-model-v1';
-const INDEX_FILE = 'index.xlidx';
-const INDEX_FILE_NEW = 'index.xlidx.new';
 /** On the CPU an add embeds one passage per call (in WASM, batching only
  *  adds padding: 1 per call is 37 % faster than 4 on paragraphs) and yields
  *  to pending messages at least this often, so a search or a cancel waits
@@ -56,7 +52,7 @@ self.onmessage = (event) => {
   const { id, type, ...args } = event.data || {};
   const handler = HANDLERS[type];
   if (!handler) {
-    reply(id, Promise.reject(new WorkerError('invalid_input', `unknown request ${JSON.stringify(type)}`)));
+    reply(id, Promise.reject(new WorkerError(ERROR.invalidInput, `unknown request ${JSON.stringify(type)}`)));
     return;
   }
   if (handler.serial) {
@@ -70,53 +66,53 @@ self.onmessage = (event) => {
 
 function reply(id, promise) {
   promise.then(
-    ({ result, transfer } = {}) => self.postMessage({ id, ok: true, result }, transfer || []),
-    (error) => self.postMessage({ id, ok: false, error: describe(error) }),
+    ({ result, transfer } = {}) => self.postMessage(okReply(id, result), transfer || []),
+    (error) => self.postMessage(errorReply(id, describe(error))),
   );
 }
 
 function emit(event, data) {
-  self.postMessage({ event, ...data });
+  self.postMessage(eventMessage(event, data));
 }
 
 /** Any thrown value as `{ code, message }`; a WASM trap leaves the engine unusable. */
 function describe(error) {
   if (error instanceof WebAssembly.RuntimeError) {
     broken = 'The search engine stopped after an internal error. Reload the page; your saved index is kept.';
-    return { code: 'internal', message: broken };
+    return { code: ERROR.internal, message: broken };
   }
   if (error && typeof error === 'object' && 'code' in error) {
     return { code: String(error.code), message: String(error.message) };
   }
-  return { code: 'internal', message: String((error && error.message) || error) };
+  return { code: ERROR.internal, message: String((error && error.message) || error) };
 }
 
 function needEngine() {
-  if (broken) throw new WorkerError('internal', broken);
-  if (!engine) throw new WorkerError('busy', 'The search engine is still loading.');
+  if (broken) throw new WorkerError(ERROR.internal, broken);
+  if (!engine) throw new WorkerError(ERROR.busy, 'The search engine is still loading.');
   return engine;
 }
 
 const HANDLERS = {
-  init: Object.assign(initEngine, { serial: true }),
-  add: Object.assign(addDocuments, { serial: true }),
-  delete: Object.assign(deleteDocuments, { serial: true }),
-  import: Object.assign(importIndex, { serial: true }),
-  clear: Object.assign(clearIndex, { serial: true }),
-  cancel: async () => {
+  [REQUEST.init]: Object.assign(initEngine, { serial: true }),
+  [REQUEST.add]: Object.assign(addDocuments, { serial: true }),
+  [REQUEST.delete]: Object.assign(deleteDocuments, { serial: true }),
+  [REQUEST.import]: Object.assign(importIndex, { serial: true }),
+  [REQUEST.clear]: Object.assign(clearIndex, { serial: true }),
+  [REQUEST.cancel]: async () => {
     cancelRequested = adding;
     return { result: {} };
   },
-  search: async ({ query, mode = 'hybrid', k = 10, languages = 'any' }) => {
+  [REQUEST.search]: async ({ query, mode = 'hybrid', k = 10, languages = 'any' }) => {
     const e = needEngine();
     const started = performance.now();
     const { hits, queryLanguage } = e.search(query, { mode, k, languages });
     return { result: { hits, queryLanguage, tookMs: performance.now() - started } };
   },
-  stats: async () => ({ result: stats() }),
+  [REQUEST.stats]: async () => ({ result: stats() }),
   // For the benchmark: the engine's linear memory (it only ever grows).
-  memory: async () => ({ result: { wasmBytes: wasm ? wasm.memory.buffer.byteLength : 0 } }),
-  export: async () => {
+  [REQUEST.memory]: async () => ({ result: { wasmBytes: wasm ? wasm.memory.buffer.byteLength : 0 } }),
+  [REQUEST.export]: async () => {
     const bytes = needEngine().save();
     return { result: { bytes }, transfer: [bytes.buffer] };
   },
@@ -133,7 +129,7 @@ async function initEngine({ device = 'auto' } = {}) {
   wasm = await init();
   engine = await Engine.fromUrl(MODEL_URL, {
     cacheName: MODEL_CACHE,
-    onProgress: (p) => emit('model-progress', p),
+    onProgress: (p) => emit(EVENT.modelProgress, p),
     device,
   });
   engine.setDeferredMaintenance(true);
@@ -149,7 +145,7 @@ async function initEngine({ device = 'auto' } = {}) {
     } catch (error) {
       // Kept on storage untouched (the user may export it elsewhere); the
       // next save replaces it.
-      emit('error', { code: error.code || 'invalid_index', message: `The saved index could not be loaded (${error.message}); starting with an empty one.` });
+      emit(EVENT.error, { code: error.code || ERROR.invalidIndex, message: `The saved index could not be loaded (${error.message}); starting with an empty one.` });
     }
   }
   scheduleMaintenance();
@@ -176,7 +172,7 @@ async function addDocuments({ docs, skipExisting = false }) {
   const total = job.total;
   const started = performance.now();
   try {
-    emit('index-progress', { done: 0, total, passagesPerSecond: null, etaSeconds: null });
+    emit(EVENT.indexProgress, { done: 0, total, passagesPerSecond: null, etaSeconds: null });
     while (job.remaining > 0) {
       // Let searches and a cancel in.
       await yieldToEvents();
@@ -188,12 +184,12 @@ async function addDocuments({ docs, skipExisting = false }) {
         const onGpu = e.backend.backend === 'gpu';
         await e.embedNext(job, onGpu ? GPU_BATCH : 1);
         // A GPU that fails hands over to the CPU (the batch is redone there).
-        if (onGpu && e.backend.backend !== 'gpu') emit('backend', { backend: e.backend });
+        if (onGpu && e.backend.backend !== 'gpu') emit(EVENT.backend, { backend: e.backend });
       } while (job.remaining > 0 && performance.now() - stepStarted < STEP_MS);
       const done = total - job.remaining;
       const seconds = (performance.now() - started) / 1000;
       const rate = seconds > 0 ? done / seconds : null;
-      emit('index-progress', {
+      emit(EVENT.indexProgress, {
         done,
         total,
         passagesPerSecond: rate,
@@ -259,10 +255,10 @@ function scheduleMaintenance() {
       if (!engine.maintenancePending) return;
       engine.maintainStep();
       await save();
-      emit('stats', { stats: stats() });
+      emit(EVENT.stats, { stats: stats() });
       scheduleMaintenance();
     });
-    queue = run.catch((error) => emit('error', describe(error)));
+    queue = run.catch((error) => emit(EVENT.error, describe(error)));
   }, MAINTENANCE_DELAY_MS);
 }
 
@@ -275,104 +271,14 @@ async function save() {
     await storage.write(bytes);
     savedAt = Date.now();
     savedBytes = bytes.byteLength;
-    emit('saved', { savedAt, savedBytes, storage: storage.kind });
+    emit(EVENT.saved, { savedAt, savedBytes, storage: storage.kind });
   } catch (error) {
     const full = error && (error.name === 'QuotaExceededError' || /quota|space/i.test(String(error.message)));
-    emit('error', {
-      code: full ? 'storage_full' : 'storage',
+    emit(EVENT.error, {
+      code: full ? ERROR.storageFull : ERROR.storage,
       message: full
         ? 'Browser storage is full: the index is kept in memory but could not be saved.'
         : `The index could not be saved (${error && error.message}); it is kept in memory.`,
     });
   }
-}
-
-/** OPFS when the browser has it (synchronous access handles, in workers),
- *  else IndexedDB, else memory only. Each offers read, write and remove. */
-async function openStorage() {
-  try {
-    const root = await navigator.storage.getDirectory();
-    const probe = await root.getFileHandle(INDEX_FILE_NEW, { create: true });
-    if (typeof probe.createSyncAccessHandle === 'function') return opfsStorage(root);
-  } catch (_) {
-    // No OPFS here: fall through.
-  }
-  try {
-    return await indexedDbStorage();
-  } catch (_) {
-    return memoryStorage();
-  }
-}
-
-function opfsStorage(root) {
-  const readFile = async (name) => {
-    const handle = await root.getFileHandle(name);
-    const file = await handle.getFile();
-    return { bytes: new Uint8Array(await file.arrayBuffer()), savedAt: file.lastModified };
-  };
-  return {
-    kind: 'opfs',
-    // The new copy is written beside the old one, then swapped in: a crash
-    // or a full disk mid-write never loses the previous index.
-    async read() {
-      for (const name of [INDEX_FILE, INDEX_FILE_NEW]) {
-        try {
-          const found = await readFile(name);
-          if (found.bytes.byteLength > 0) return found;
-        } catch (_) {
-          // Missing: try the next.
-        }
-      }
-      return null;
-    },
-    async write(bytes) {
-      const fresh = await root.getFileHandle(INDEX_FILE_NEW, { create: true });
-      const access = await fresh.createSyncAccessHandle();
-      try {
-        access.truncate(0);
-        const written = access.write(bytes, { at: 0 });
-        if (written !== bytes.byteLength) throw new DOMException('short write', 'QuotaExceededError');
-        access.flush();
-      } finally {
-        access.close();
-      }
-      await root.removeEntry(INDEX_FILE).catch(() => {});
-      await fresh.move(INDEX_FILE);
-    },
-    async remove() {
-      for (const name of [INDEX_FILE, INDEX_FILE_NEW]) {
-        await root.removeEntry(name).catch(() => {});
-      }
-    },
-  };
-}
-
-function indexedDbStorage() {
-  return new Promise((resolve, reject) => {
-    const open = indexedDB.open('xling', 1);
-    open.onupgradeneeded = () => open.result.createObjectStore('files');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const db = open.result;
-      const run = (mode, action) =>
-        new Promise((done, fail) => {
-          const tx = db.transaction('files', mode);
-          const request = action(tx.objectStore('files'));
-          tx.oncomplete = () => done(request.result);
-          tx.onerror = () => fail(tx.error);
-          tx.onabort = () => fail(tx.error);
-        });
-      resolve({
-        kind: 'indexeddb',
-        read: async () => (await run('readonly', (s) => s.get(INDEX_FILE))) || null,
-        // One transaction: the old copy stays unless the new one is stored.
-        write: (bytes) => run('readwrite', (s) => s.put({ bytes, savedAt: Date.now() }, INDEX_FILE)),
-        remove: () => run('readwrite', (s) => s.delete(INDEX_FILE)),
-      });
-    };
-  });
-}
-
-function memoryStorage() {
-  return { kind: 'memory', read: async () => null, write: async () => {}, remove: async () => {} };
 }
