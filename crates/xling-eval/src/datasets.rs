@@ -52,9 +52,11 @@ fn numbered_lines(bytes: &[u8]) -> impl Iterator<Item = (usize, Result<&str>)> {
 /// was cut into sentences on its own.
 #[derive(Debug, Clone, PartialEq)]
 pub struct XquadLanguage {
+    /// The file's language code (`de` for `xquad.de.json`).
     pub lang: String,
     /// Paragraphs in file order, each as its sentences.
     pub paragraphs: Vec<Vec<String>>,
+    /// The questions kept, in file order.
     pub questions: Vec<XquadQuestion>,
     /// Questions whose `answer_start` fell between two sentences (on the
     /// whitespace that separates them) and were given the nearest sentence.
@@ -67,7 +69,9 @@ pub struct XquadLanguage {
 /// A question and the position of its answer sentence in its language.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XquadQuestion {
+    /// SQuAD question id, the same in every language: it links translations.
     pub id: String,
+    /// The question in this file's language.
     pub text: String,
     /// Index into [`XquadLanguage::paragraphs`].
     pub paragraph: usize,
@@ -278,8 +282,11 @@ pub fn check_xquad_aligned(languages: &[XquadLanguage]) -> Result<()> {
 /// One Tatoeba test set: `other[i]` and `english[i]` are translations.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TatoebaPair {
+    /// The non-English side's code, as in the file names (`deu`).
     pub lang: String,
+    /// Sentences in that language, one per line of its file.
     pub other: Vec<String>,
+    /// Their English translations, line for line.
     pub english: Vec<String>,
 }
 
@@ -341,16 +348,20 @@ pub fn tatoeba_languages(names: &[String]) -> Vec<String> {
 /// A BEIR corpus document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BeirDoc {
+    /// `_id`, the key the qrels refer to.
     pub id: String,
     /// Empty when the corpus has no titles.
     pub title: String,
+    /// The document body.
     pub text: String,
 }
 
 /// A BEIR query.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BeirQuery {
+    /// `_id`, the key of the qrels' first column.
     pub id: String,
+    /// The query text.
     pub text: String,
 }
 

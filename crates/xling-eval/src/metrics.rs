@@ -132,14 +132,19 @@ pub fn average_precision<S: AsRef<str>>(ranked: &[S], qrels: &Judgments) -> Opti
 /// JSON object with the keys `ndcg@10`, `recall@10`, `recall@100`, `mrr@10`, `map`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricSet {
+    /// Graded nDCG over the first 10 results: BEIR's headline metric.
     #[serde(rename = "ndcg@10")]
     pub ndcg_at_10: f64,
+    /// Share of the relevant documents in the first 10 results.
     #[serde(rename = "recall@10")]
     pub recall_at_10: f64,
+    /// Share of the relevant documents in the first 100: what a re-ranker could still find.
     #[serde(rename = "recall@100")]
     pub recall_at_100: f64,
+    /// Reciprocal rank of the first relevant result within 10 (0 if none).
     #[serde(rename = "mrr@10")]
     pub mrr_at_10: f64,
+    /// Mean average precision over the whole ranking given.
     pub map: f64,
 }
 
@@ -186,6 +191,7 @@ pub struct MetricAccumulator {
 }
 
 impl MetricAccumulator {
+    /// An empty mean: no query evaluated or skipped.
     pub fn new() -> Self {
         Self::default()
     }

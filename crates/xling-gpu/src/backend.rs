@@ -19,6 +19,8 @@ pub enum Device {
     /// A hardware GPU that passes the self-test, else the CPU.
     #[default]
     Auto,
+    /// The CPU encoder, whatever GPU there is: the reference, and the choice
+    /// where results must not depend on a driver.
     Cpu,
     /// Any GPU adapter, software ones included (for testing and profiling);
     /// an error if there is none or it fails the self-test.
@@ -50,6 +52,8 @@ impl Device {
 pub struct BackendReport {
     /// "gpu" or "cpu".
     pub backend: &'static str,
+    /// The GPU adapter tried or used, if any was found (also shown when the
+    /// CPU was chosen because it failed).
     pub adapter: Option<AdapterSummary>,
     /// The self-test's lowest cosine, when the GPU ran it.
     pub self_test_cosine: Option<f32>,
@@ -110,6 +114,7 @@ impl GpuCandidate {
         })
     }
 
+    /// The model's sizes, known before the self-test has run.
     pub fn config(&self) -> &ModelConfig {
         self.encoder.config()
     }
@@ -150,6 +155,7 @@ pub struct DocumentEncoder {
 }
 
 impl DocumentEncoder {
+    /// Documents go to the CPU for good; `report` says why (shown to users).
     pub fn cpu(report: BackendReport) -> Self {
         Self {
             gpu: RefCell::new(None),

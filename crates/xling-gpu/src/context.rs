@@ -106,10 +106,13 @@ impl Gpu {
         })
     }
 
+    /// Which adapter this is, for reports and logs.
     pub fn summary(&self) -> &AdapterSummary {
         &self.summary
     }
 
+    /// The device's limits (the adapter's own, requested in full), which size
+    /// the kernels' workgroups and the largest pass.
     pub fn limits(&self) -> wgpu::Limits {
         self.device.limits()
     }

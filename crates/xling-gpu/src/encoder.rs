@@ -57,10 +57,12 @@ impl GpuEncoder {
         })
     }
 
+    /// The device the encoder runs on.
     pub fn gpu(&self) -> &Gpu {
         &self.gpu
     }
 
+    /// The model's sizes, as read from the weights uploaded.
     pub fn config(&self) -> &ModelConfig {
         &self.config
     }

@@ -40,4 +40,5 @@ impl From<GpuError> for xling_model::Error {
     }
 }
 
+/// Result alias of the GPU crate; convert to `xling_model::Result` with `?`.
 pub type Result<T, E = GpuError> = std::result::Result<T, E>;

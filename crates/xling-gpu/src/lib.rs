@@ -16,6 +16,21 @@
 //! and discrete GPUs); a single query is bound by reading the 12 MB of weights
 //! and the fixed cost of 87 dispatches. Design, memory traffic per layer and
 //! figures: `docs/gpu.md`.
+//!
+//! ```no_run
+//! use xling_gpu::{load_embedder, Device};
+//! use xling_model::{ModelFiles, Prefix, WeightFormat};
+//! # fn main() -> xling_gpu::Result<()> {
+//! let files = ModelFiles::read_dir("models/multilingual-e5-small-q4")?;
+//! // The GPU if one passes the model's self-test, else the CPU (the report says why).
+//! let (embedder, report) = load_embedder(&files, Device::Auto, WeightFormat::default())?;
+//! println!("{report}");
+//! let query = embedder.embed_one("¿Dónde está la estación de tren?", Prefix::Query)?;
+//! println!("{} dimensions", query.len());
+//! # Ok(()) }
+//! ```
+
+#![deny(missing_docs)]
 
 mod backend;
 mod buffers;

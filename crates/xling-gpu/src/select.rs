@@ -11,7 +11,9 @@ use crate::error::Result;
 
 /// The CPU or the GPU encoder, chosen at run time.
 pub enum AnyEncoder {
+    /// The CPU encoder: chosen, or the fallback.
     Cpu(CpuEncoder),
+    /// A GPU encoder that passed the self-test.
     Gpu(GpuEncoder),
 }
 

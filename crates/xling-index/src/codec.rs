@@ -14,38 +14,47 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// An empty buffer.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// The bytes written, to store or to nest as another writer's section.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
     }
 
+    /// Bytes written so far (section offsets are taken from it).
     pub fn len(&self) -> usize {
         self.buf.len()
     }
 
+    /// Whether nothing was written yet.
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
 
+    /// One byte (tags, flags).
     pub fn u8(&mut self, v: u8) {
         self.buf.push(v);
     }
 
+    /// A little-endian u32 (ids, magic numbers).
     pub fn u32(&mut self, v: u32) {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
 
+    /// A little-endian u64.
     pub fn u64(&mut self, v: u64) {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
 
+    /// A little-endian f32, bit for bit (scores and vectors read back unchanged).
     pub fn f32(&mut self, v: f32) {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
 
+    /// A little-endian f64, bit for bit.
     pub fn f64(&mut self, v: f64) {
         self.buf.extend_from_slice(&v.to_le_bytes());
     }
@@ -127,6 +136,7 @@ impl<'a> Reader<'a> {
         Error::InvalidIndex(format!("{} at byte {}: {msg}", self.what, self.pos))
     }
 
+    /// Bytes not read yet: the bound every count is checked against.
     pub fn remaining(&self) -> usize {
         self.bytes.len() - self.pos
     }
@@ -139,6 +149,7 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// The next `n` raw bytes, or an error if fewer are left.
     pub fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         if n > self.remaining() {
             return Err(self.error(format!(
@@ -157,22 +168,27 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// One byte.
     pub fn u8(&mut self) -> Result<u8> {
         Ok(self.take(1)?[0])
     }
 
+    /// A little-endian u32.
     pub fn u32(&mut self) -> Result<u32> {
         Ok(u32::from_le_bytes(self.array()?))
     }
 
+    /// A little-endian u64.
     pub fn u64(&mut self) -> Result<u64> {
         Ok(u64::from_le_bytes(self.array()?))
     }
 
+    /// A little-endian f32, any value (see [`Reader::finite_f32`] for data that must be finite).
     pub fn f32(&mut self) -> Result<f32> {
         Ok(f32::from_le_bytes(self.array()?))
     }
 
+    /// A little-endian f64, any value.
     pub fn f64(&mut self) -> Result<f64> {
         Ok(f64::from_le_bytes(self.array()?))
     }
@@ -217,16 +233,19 @@ impl<'a> Reader<'a> {
         Ok(v)
     }
 
+    /// What [`Writer::bytes`] wrote: a length that must fit, then the bytes.
     pub fn bytes(&mut self) -> Result<&'a [u8]> {
         let n = self.count(1)?;
         self.take(n)
     }
 
+    /// What [`Writer::str`] wrote; invalid UTF-8 is an error, not replaced.
     pub fn str(&mut self) -> Result<&'a str> {
         let bytes = self.bytes()?;
         std::str::from_utf8(bytes).map_err(|e| self.error(format!("invalid UTF-8: {e}")))
     }
 
+    /// What [`Writer::opt_str`] wrote; a tag other than 0 or 1 is an error.
     pub fn opt_str(&mut self) -> Result<Option<&'a str>> {
         match self.u8()? {
             0 => Ok(None),
@@ -235,16 +254,19 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// What [`Writer::u32s`] wrote.
     pub fn u32s(&mut self) -> Result<Vec<u32>> {
         let n = self.count(4)?;
         (0..n).map(|_| self.u32()).collect()
     }
 
+    /// What [`Writer::f32s`] wrote; every value must be finite.
     pub fn f32s(&mut self) -> Result<Vec<f32>> {
         let n = self.count(4)?;
         (0..n).map(|_| self.finite_f32()).collect()
     }
 
+    /// What [`Writer::i8s`] wrote.
     pub fn i8s(&mut self) -> Result<Vec<i8>> {
         let bytes = self.bytes()?;
         Ok(bytes.iter().map(|b| *b as i8).collect())

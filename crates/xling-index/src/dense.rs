@@ -107,6 +107,7 @@ pub struct DenseIndex {
 }
 
 impl DenseIndex {
+    /// An empty index for vectors of `dim` components (the model's hidden size).
     pub fn new(dim: usize, config: DenseConfig) -> Self {
         Self {
             dim,
@@ -121,10 +122,12 @@ impl DenseIndex {
         }
     }
 
+    /// Components per vector; queries of another length are refused.
     pub fn dim(&self) -> usize {
         self.dim
     }
 
+    /// The graph parameters in use (stored in snapshots).
     pub fn config(&self) -> &DenseConfig {
         &self.config
     }
@@ -145,10 +148,12 @@ impl DenseIndex {
         self.scales.len()
     }
 
+    /// Whether no passage was ever added.
     pub fn is_empty(&self) -> bool {
         self.scales.is_empty()
     }
 
+    /// Passages not deleted: what a search can return.
     pub fn live_count(&self) -> usize {
         self.buffer_live() + self.segments.iter().map(Segment::live).sum::<usize>()
     }
@@ -168,6 +173,7 @@ impl DenseIndex {
         )
     }
 
+    /// Whether `passage` was added and not deleted (unknown ids are not live).
     pub fn is_live(&self, passage: u32) -> bool {
         self.live.get(passage as usize).copied().unwrap_or(false)
     }

@@ -17,8 +17,11 @@ pub struct Document {
     pub id: String,
     /// The text that is searched.
     pub text: String,
+    /// Put before each passage's text when it is embedded (e5 was trained
+    /// on "title text"), and returned with its hits.
     #[serde(default)]
     pub title: Option<String>,
+    /// Where the document came from, returned with its hits for the caller to link.
     #[serde(default)]
     pub url: Option<String>,
     /// BCP 47 or ISO 639 language tag if known ("en", "pt-BR", "deu"); it

@@ -92,10 +92,12 @@ impl Graph {
         &self.values
     }
 
+    /// Points in the graph, deleted passages included.
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
+    /// Whether the graph has no point.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }

@@ -31,6 +31,7 @@ pub struct LanguageStats {
 }
 
 impl LanguageStats {
+    /// No language yet, for vectors of `dim` components.
     pub fn new(dim: usize) -> Self {
         Self {
             dim,
@@ -51,10 +52,12 @@ impl LanguageStats {
         (self.codes.len() - 1) as u16
     }
 
+    /// The index of language `code`, if the collection has seen it.
     pub fn lookup(&self, code: &str) -> Option<u16> {
         self.codes.iter().position(|c| c == code).map(|i| i as u16)
     }
 
+    /// The code of language `id`; `und` (undetermined) for an unknown id.
     pub fn code(&self, id: u16) -> &str {
         self.codes.get(id as usize).map_or("und", String::as_str)
     }
@@ -64,6 +67,7 @@ impl LanguageStats {
         self.codes.len()
     }
 
+    /// Whether no language was ever added.
     pub fn is_empty(&self) -> bool {
         self.codes.is_empty()
     }
@@ -73,10 +77,12 @@ impl LanguageStats {
         self.counts.get(id as usize).copied().unwrap_or(0)
     }
 
+    /// Counts a new passage of language `id` with its stored vector.
     pub fn add(&mut self, id: u16, vector: &QuantizedVector) {
         self.update(id, vector, 1);
     }
 
+    /// Undoes [`LanguageStats::add`] for a deleted passage, exactly.
     pub fn remove(&mut self, id: u16, vector: &QuantizedVector) {
         self.update(id, vector, -1);
     }
@@ -105,6 +111,7 @@ impl LanguageStats {
         })
     }
 
+    /// The snapshot section: dimension, then each language's code, count and sums.
     pub fn write(&self, w: &mut Writer) {
         w.len_u64(self.dim);
         w.len_u64(self.codes.len());
@@ -117,6 +124,7 @@ impl LanguageStats {
         }
     }
 
+    /// Reads what [`LanguageStats::write`] wrote; `dim` must match the stored vectors.
     pub fn read(r: &mut Reader, dim: usize) -> Result<Self> {
         let stored_dim = r.u64()? as usize;
         if stored_dim != dim {
@@ -172,8 +180,10 @@ pub struct LanguagePrior {
     languages: Vec<PriorLanguage>,
 }
 
+/// One language of the prior: its mean vectors and how many sentences they rest on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PriorLanguage {
+    /// Language code, as the detector and documents spell it (`de`, `zh`).
     pub code: String,
     /// Sentences the means were estimated on.
     pub sentences: u64,
@@ -189,6 +199,8 @@ const PRIOR_MAGIC: [u8; 8] = *b"XLINGLPR";
 const PRIOR_VERSION: u32 = 1;
 
 impl LanguagePrior {
+    /// A prior for the model with `fingerprint`; languages are sorted by code,
+    /// and a repeated code or a mean of another dimension is refused.
     pub fn new(
         fingerprint: [u8; 32],
         dim: usize,
@@ -215,18 +227,22 @@ impl LanguagePrior {
         })
     }
 
+    /// The model the means belong to; a prior of another model is refused.
     pub fn fingerprint(&self) -> [u8; 32] {
         self.fingerprint
     }
 
+    /// Components of every mean vector.
     pub fn dim(&self) -> usize {
         self.dim
     }
 
+    /// Every language, sorted by code.
     pub fn languages(&self) -> &[PriorLanguage] {
         &self.languages
     }
 
+    /// The means of language `code`, if the prior has it.
     pub fn get(&self, code: &str) -> Option<&PriorLanguage> {
         self.languages
             .binary_search_by(|l| l.code.as_str().cmp(code))
@@ -300,6 +316,7 @@ impl LanguagePrior {
         }
     }
 
+    /// Parses what [`LanguagePrior::to_bytes`] wrote, checking magic, version and CRC.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let bad = |msg: String| Error::InvalidIndex(format!("language prior: {msg}"));
         if bytes.len() < PRIOR_MAGIC.len() + 4 + 32 + 4 || bytes[..8] != PRIOR_MAGIC {
@@ -371,6 +388,7 @@ impl LanguagePrior {
         self.write_body(w);
     }
 
+    /// Reads what [`LanguagePrior::write`] wrote.
     pub fn read(r: &mut Reader) -> Result<Self> {
         let mut fingerprint = [0u8; 32];
         fingerprint.copy_from_slice(r.take(32)?);

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 /// One vector as int8 codes: `value[i] ≈ codes[i] * scale`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuantizedVector {
+    /// One signed byte per component, in `-127..=127`.
     pub codes: Vec<i8>,
+    /// The factor back to f32; 0 for a zero or non-finite input.
     pub scale: f32,
 }
 
@@ -37,6 +39,7 @@ impl QuantizedVector {
         }
     }
 
+    /// Components in the vector.
     pub fn dim(&self) -> usize {
         self.codes.len()
     }

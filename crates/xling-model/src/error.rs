@@ -9,7 +9,9 @@ pub enum Error {
     /// Reading or writing a file failed.
     #[error("{context}: {source}")]
     Io {
+        /// What we were doing (usually naming the file), shown before the cause.
         context: String,
+        /// The operating system's error.
         #[source]
         source: std::io::Error,
     },
@@ -42,7 +44,12 @@ pub enum Error {
     /// The index was built with another model: its vectors cannot be compared
     /// with this model's queries.
     #[error("the index was built with model {index} but the loaded model is {model}; rebuild the index with this model or load the model it was built with")]
-    ModelMismatch { index: String, model: String },
+    ModelMismatch {
+        /// The model id recorded in the snapshot.
+        index: String,
+        /// The id of the model loaded now.
+        model: String,
+    },
 
     /// A document id given to add or delete conflicts with the index.
     #[error("document {0}")]

@@ -16,6 +16,8 @@
 //! # Ok(()) }
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod encoder;
 pub mod error;
 pub mod model;
@@ -33,7 +35,9 @@ pub use tokenize::{Prefix, Tokenizer};
 /// The two files of a model directory, read into memory (from disk, the network
 /// or browser storage: the core does no I/O of its own).
 pub struct ModelFiles {
+    /// The bytes of `model.gguf`: weights, configuration and self-test vectors.
     pub gguf: Vec<u8>,
+    /// The bytes of `tokenizer.json`, checked against the model on load.
     pub tokenizer_json: Vec<u8>,
 }
 

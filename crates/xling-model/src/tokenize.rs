@@ -15,8 +15,11 @@ pub const MAX_TEXT_BYTES: usize = 16 << 20;
 /// the texts searched. Use [`Prefix::None`] only for symmetric tasks you measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Prefix {
+    /// `query: `, for the text a user searches with.
     Query,
+    /// `passage: `, for the texts stored in an index.
     Passage,
+    /// No prefix, for symmetric tasks (e.g. sentence pairs) where both sides are alike.
     None,
 }
 

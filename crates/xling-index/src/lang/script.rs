@@ -6,35 +6,61 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum Script {
+    /// No letters at all (empty, or only digits, punctuation and symbols).
     Unknown = 0,
+    /// Latin alphabet, with its accented letters.
     Latin,
+    /// Cyrillic alphabet (Russian, Ukrainian, Bulgarian…).
     Cyrillic,
+    /// Greek script.
     Greek,
+    /// Armenian script.
     Armenian,
+    /// Georgian script.
     Georgian,
+    /// Hebrew script.
     Hebrew,
+    /// Arabic script (Arabic, Persian, Urdu).
     Arabic,
+    /// Devanagari (Hindi, Marathi, Nepali).
     Devanagari,
+    /// Bengali script.
     Bengali,
+    /// Gurmukhi script.
     Gurmukhi,
+    /// Gujarati script.
     Gujarati,
+    /// Oriya script.
     Oriya,
+    /// Tamil script.
     Tamil,
+    /// Telugu script.
     Telugu,
+    /// Kannada script.
     Kannada,
+    /// Malayalam script.
     Malayalam,
+    /// Sinhala script.
     Sinhala,
+    /// Thai script.
     Thai,
+    /// Lao script.
     Lao,
+    /// Tibetan script.
     Tibetan,
+    /// Myanmar script.
     Myanmar,
+    /// Khmer script.
     Khmer,
+    /// Ethiopic (Amharic, Tigrinya).
     Ethiopic,
+    /// Korean Hangul.
     Hangul,
     /// Chinese characters (also used in Japanese; see `Kana`).
     Han,
     /// Japanese: any kana makes a Han text Japanese.
     Kana,
+    /// Letters of a script not listed here.
     Other,
 }
 
@@ -71,10 +97,12 @@ pub(crate) const ALL: [Script; 28] = [
 ];
 
 impl Script {
+    /// The script stored as `v` in a snapshot (its `repr(u8)` code), if any.
     pub fn from_u8(v: u8) -> Option<Self> {
         ALL.get(v as usize).copied()
     }
 
+    /// English name, for reports and statistics.
     pub fn name(self) -> &'static str {
         match self {
             Script::Unknown => "unknown",

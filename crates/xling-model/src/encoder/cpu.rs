@@ -252,6 +252,7 @@ impl CpuEncoder {
         })
     }
 
+    /// The sizes the encoder was built with (hidden size, layers, positions).
     pub fn config(&self) -> &ModelConfig {
         &self.config
     }

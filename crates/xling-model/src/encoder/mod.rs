@@ -113,6 +113,7 @@ impl Embedder<CpuEncoder> {
 }
 
 impl<E: WindowEncoder> Embedder<E> {
+    /// Pairs a tokenizer with any backend (CPU, GPU), with the default batch cap.
     pub fn new(tokenizer: Tokenizer, encoder: E) -> Self {
         Self {
             tokenizer,
@@ -127,10 +128,12 @@ impl<E: WindowEncoder> Embedder<E> {
         self
     }
 
+    /// The tokenizer, for callers that count or cut tokens themselves (chunking).
     pub fn tokenizer(&self) -> &Tokenizer {
         &self.tokenizer
     }
 
+    /// The backend, for what it reports about itself (config, device).
     pub fn encoder(&self) -> &E {
         &self.encoder
     }
@@ -140,6 +143,7 @@ impl<E: WindowEncoder> Embedder<E> {
         (self.tokenizer, self.encoder)
     }
 
+    /// Length of every vector this embedder returns (the model's hidden size).
     pub fn dim(&self) -> usize {
         self.encoder.dim()
     }

