@@ -80,7 +80,7 @@ impl GpuEncoder {
         self.kernels.tile()
     }
 
-    /// Mean-pooled final hidden states, one per window (see [`WindowEncoder`]).
+    /// Mean-pooled final hidden states, one per window (see [`WindowEncoder`](xling_model::WindowEncoder)).
     /// Batches larger than the device allows are split.
     pub async fn encode_windows_async(&self, windows: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
         xling_model::encoder::check_windows(windows, &self.config)?;
