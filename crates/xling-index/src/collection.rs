@@ -32,19 +32,26 @@ const EMBED_BATCH: usize = 64;
 /// Everything tunable about an index; stored in its snapshot.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IndexConfig {
+    /// How documents are cut into passages.
     pub chunk: ChunkConfig,
+    /// The dense index's graphs and exact buffer.
     pub dense: DenseConfig,
+    /// BM25's parameters.
     pub bm25: Bm25Params,
 }
 
 /// Counts for users and benchmarks.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IndexStats {
+    /// Live documents.
     pub documents: usize,
+    /// Live passages.
     pub passages: usize,
     /// Passage slots ever used, deleted included (tombstones until a rebuild).
     pub passage_slots: usize,
+    /// Passages in each HNSW graph segment.
     pub graph_segments: Vec<usize>,
+    /// Passages not in a graph yet (searched exactly).
     pub exact_buffer: usize,
     /// Live passages per language, most first.
     pub languages: Vec<(String, u64)>,
@@ -55,7 +62,9 @@ pub struct IndexStats {
 /// What one `add_documents` call did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AddReport {
+    /// Documents added.
     pub documents: usize,
+    /// Passages they were cut into.
     pub passages: usize,
 }
 
@@ -82,6 +91,7 @@ impl PendingAdd {
         self.vectors.len()
     }
 
+    /// Whether every passage is embedded (the add can be committed).
     pub fn is_embedded(&self) -> bool {
         self.embedded() == self.total()
     }
@@ -225,6 +235,7 @@ impl Index {
         Ok(())
     }
 
+    /// The model's language prior the index carries, if any.
     pub fn language_prior(&self) -> Option<&LanguagePrior> {
         self.prior.as_ref()
     }
@@ -238,14 +249,17 @@ impl Index {
         )
     }
 
+    /// The fingerprint of the model the index was built with.
     pub fn model_fingerprint(&self) -> [u8; 32] {
         self.fingerprint
     }
 
+    /// The index's settings.
     pub fn config(&self) -> &IndexConfig {
         &self.config
     }
 
+    /// Counts of documents, passages, graph segments and languages.
     pub fn stats(&self) -> IndexStats {
         let (graph_segments, exact_buffer) = self.dense.parts();
         IndexStats {
@@ -266,14 +280,17 @@ impl Index {
         }
     }
 
+    /// Live documents.
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
 
+    /// Whether the index holds no live document.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
 
+    /// Whether a live document has this id.
     pub fn contains(&self, id: &str) -> bool {
         self.by_id.contains_key(id)
     }

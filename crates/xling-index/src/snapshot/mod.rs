@@ -81,6 +81,7 @@ pub struct SnapshotWriter {
 }
 
 impl SnapshotWriter {
+    /// An empty snapshot for the model with `fingerprint`.
     pub fn new(fingerprint: [u8; 32]) -> Self {
         Self {
             fingerprint,
