@@ -1,34 +1,24 @@
 //! [`Index`]: documents, their passages, and the dense and lexical indexes
-//! over them, kept consistent under add and delete, saved as one snapshot.
+//! over them, kept consistent under add and delete. The index's other jobs
+//! live beside it: searching in [`crate::search`], its snapshot sections in
+//! `snapshot/index.rs`.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use serde::Serialize;
 
-use super::codec::{Reader, Writer};
-use super::debias::{correct, Correction, DebiasConfig};
 use super::dense::{DenseConfig, DenseIndex};
 use super::document::Document;
-use super::fusion::{fuse, Candidate, FusionConfig, SearchMode};
-use super::languages::{language_of, LanguagePrior, LanguageStats, TEXT_SURE};
+use super::languages::{language_of, LanguagePrior, LanguageStats};
 use super::lexical::{Bm25Params, LexicalIndex};
-use super::snapshot::{Snapshot, SnapshotWriter};
 use crate::chunk::{chunk_text, Chunk, ChunkConfig};
 use crate::lang::{detect_language, detect_script, normalize_language, Script, UNDETERMINED};
+use crate::search::lexical_terms;
 use xling_model::encoder::WindowEncoder;
 use xling_model::error::{Error, Result};
 use xling_model::tokenize::{Prefix, Tokenizer};
 use xling_model::Embedder;
-
-/// Snapshot section tags.
-const META: [u8; 4] = *b"META";
-const DOCS: [u8; 4] = *b"DOCS";
-const PASSAGES: [u8; 4] = *b"PASS";
-const DENSE: [u8; 4] = *b"DENS";
-const LEXICAL: [u8; 4] = *b"LEXI";
-const LANGUAGES: [u8; 4] = *b"LANG";
-const PRIOR: [u8; 4] = *b"PRIO";
 
 /// Passages per language whose scores estimate that language's spread for a
 /// query (standardisation, `docs/languages.md`): enough for a stable
@@ -36,125 +26,32 @@ const PRIOR: [u8; 4] = *b"PRIO";
 /// enough to score in ~30 µs per language.
 const SPREAD_SAMPLE: usize = 512;
 
-/// Passages of a language weigh this much less than the pooled spread when
-/// its own is estimated: tiny groups (a few misdetected passages) would
-/// otherwise get wild scales.
-const SPREAD_PRIOR: f64 = 50.0;
-
 /// Passages embedded per encoder call while indexing (progress granularity).
 const EMBED_BATCH: usize = 64;
 
 /// Everything tunable about an index; stored in its snapshot.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IndexConfig {
+    /// How documents are cut into passages.
     pub chunk: ChunkConfig,
+    /// The dense index's graphs and exact buffer.
     pub dense: DenseConfig,
+    /// BM25's parameters.
     pub bm25: Bm25Params,
-}
-
-/// How to search.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SearchOptions {
-    pub mode: SearchMode,
-    /// Documents returned.
-    pub k: usize,
-    /// Brute force instead of the HNSW graphs.
-    pub exact: bool,
-    pub fusion: FusionConfig,
-    /// Find the best-matching sentence of each hit (costs a little per hit).
-    pub highlight: bool,
-    /// Which languages are ranked, and how.
-    pub languages: LanguageScope,
-    /// The correction that makes `LanguageScope::Any` language-agnostic.
-    pub debias: DebiasConfig,
-    /// The query's language (a code); detected from its text when `None`.
-    pub query_language: Option<String>,
-}
-
-/// The language switch of a search.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum LanguageScope {
-    /// Rank by meaning whatever the language (the default).
-    #[default]
-    Any,
-    /// Passages in the query's language first, then the others (as `Any`
-    /// when the query's language cannot be told).
-    Same,
-    /// Only passages in these languages (codes as [`normalize_language`] gives them).
-    Only(Vec<String>),
-}
-
-impl std::str::FromStr for LanguageScope {
-    type Err = Error;
-
-    /// `any`, `same`, or a comma-separated list of language codes.
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "any" | "" => Ok(LanguageScope::Any),
-            "same" => Ok(LanguageScope::Same),
-            list => {
-                let mut codes = Vec::new();
-                for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-                    let code = normalize_language(item).ok_or_else(|| {
-                        Error::InvalidInput(format!(
-                            "{item:?} is not a language code (use any, same, or codes like en,de,zh)"
-                        ))
-                    })?;
-                    if !codes.contains(&code) {
-                        codes.push(code);
-                    }
-                }
-                Ok(LanguageScope::Only(codes))
-            }
-        }
-    }
-}
-
-impl Default for SearchOptions {
-    fn default() -> Self {
-        Self {
-            mode: SearchMode::default(),
-            k: 10,
-            exact: false,
-            fusion: FusionConfig::default(),
-            highlight: true,
-            languages: LanguageScope::Any,
-            debias: DebiasConfig::default(),
-            query_language: None,
-        }
-    }
-}
-
-/// One search result: a document, scored by its best passage.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Hit {
-    pub id: String,
-    pub title: Option<String>,
-    pub url: Option<String>,
-    /// The passage's language: the document's if given, else detected
-    /// (`und` when it could not be).
-    pub lang: String,
-    pub score: f32,
-    /// The passage's dense (cosine) score, when the dense side ran.
-    pub dense: Option<f32>,
-    /// The passage's BM25 score, when the lexical side ran.
-    pub lexical: Option<f32>,
-    /// The best passage's text and its byte range in the document's text.
-    pub passage: String,
-    pub passage_bytes: Range<usize>,
-    /// The sentence of the passage that matched best, as a byte range of the
-    /// document's text.
-    pub sentence_bytes: Range<usize>,
 }
 
 /// Counts for users and benchmarks.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IndexStats {
+    /// Live documents.
     pub documents: usize,
+    /// Live passages.
     pub passages: usize,
     /// Passage slots ever used, deleted included (tombstones until a rebuild).
     pub passage_slots: usize,
+    /// Passages in each HNSW graph segment.
     pub graph_segments: Vec<usize>,
+    /// Passages not in a graph yet (searched exactly).
     pub exact_buffer: usize,
     /// Live passages per language, most first.
     pub languages: Vec<(String, u64)>,
@@ -165,7 +62,9 @@ pub struct IndexStats {
 /// What one `add_documents` call did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AddReport {
+    /// Documents added.
     pub documents: usize,
+    /// Passages they were cut into.
     pub passages: usize,
 }
 
@@ -192,6 +91,7 @@ impl PendingAdd {
         self.vectors.len()
     }
 
+    /// Whether every passage is embedded (the add can be committed).
     pub fn is_embedded(&self) -> bool {
         self.embedded() == self.total()
     }
@@ -251,50 +151,48 @@ impl PendingAdd {
     }
 }
 
-/// A passage's place in a ranking, with the scores behind it.
-#[derive(Debug, Clone, Copy)]
-struct Ranked {
-    passage: u32,
-    score: f32,
-    dense: Option<f32>,
-    lexical: Option<f32>,
+/// A document as the index keeps it: deleted ones stay (with their id
+/// only) so that passage ids never move until a rebuild.
+#[derive(Debug, Clone)]
+pub(crate) struct DocRecord {
+    pub(crate) doc: Document,
+    /// Its passages' ids, contiguous.
+    pub(crate) passages: Range<u32>,
+    pub(crate) live: bool,
 }
 
+/// A passage: where it lies in its document, and its script and language.
 #[derive(Debug, Clone)]
-struct DocRecord {
-    doc: Document,
-    passages: Range<u32>,
-    live: bool,
-}
-
-#[derive(Debug, Clone)]
-struct PassageRecord {
-    doc: u32,
-    span: Range<u32>,
+pub(crate) struct PassageRecord {
+    /// Index into the document records.
+    pub(crate) doc: u32,
+    /// Byte range of the document text.
+    pub(crate) span: Range<u32>,
     /// Sentence spans inside `span`, as byte ranges of the document text.
-    sentences: Vec<Range<u32>>,
-    script: Script,
+    pub(crate) sentences: Vec<Range<u32>>,
+    pub(crate) script: Script,
     /// Index into the [`LanguageStats`] table.
-    lang: u16,
+    pub(crate) lang: u16,
 }
 
 /// A searchable collection of documents.
 pub struct Index {
-    fingerprint: [u8; 32],
-    config: IndexConfig,
-    docs: Vec<DocRecord>,
-    by_id: HashMap<String, u32>,
-    passages: Vec<PassageRecord>,
-    dense: DenseIndex,
-    lexical: LexicalIndex,
-    languages: LanguageStats,
-    prior: Option<LanguagePrior>,
+    pub(crate) fingerprint: [u8; 32],
+    pub(crate) config: IndexConfig,
+    pub(crate) docs: Vec<DocRecord>,
+    /// Live documents by id.
+    pub(crate) by_id: HashMap<String, u32>,
+    pub(crate) passages: Vec<PassageRecord>,
+    pub(crate) dense: DenseIndex,
+    pub(crate) lexical: LexicalIndex,
+    pub(crate) languages: LanguageStats,
+    pub(crate) prior: Option<LanguagePrior>,
     /// Per language, the live passages with the smallest [`sample_rank`]
     /// (a deterministic sample; derived, not saved).
-    samples: Vec<Vec<u32>>,
+    pub(crate) samples: Vec<Vec<u32>>,
     /// Build graphs inside add and delete (true) or leave it to
     /// [`Index::maintain_step`] (runtime only, not saved).
-    auto_maintain: bool,
+    pub(crate) auto_maintain: bool,
 }
 
 /// A passage's place in the sample order: a fixed pseudo-random permutation
@@ -337,6 +235,7 @@ impl Index {
         Ok(())
     }
 
+    /// The model's language prior the index carries, if any.
     pub fn language_prior(&self) -> Option<&LanguagePrior> {
         self.prior.as_ref()
     }
@@ -350,14 +249,17 @@ impl Index {
         )
     }
 
+    /// The fingerprint of the model the index was built with.
     pub fn model_fingerprint(&self) -> [u8; 32] {
         self.fingerprint
     }
 
+    /// The index's settings.
     pub fn config(&self) -> &IndexConfig {
         &self.config
     }
 
+    /// Counts of documents, passages, graph segments and languages.
     pub fn stats(&self) -> IndexStats {
         let (graph_segments, exact_buffer) = self.dense.parts();
         IndexStats {
@@ -378,14 +280,17 @@ impl Index {
         }
     }
 
+    /// Live documents.
     pub fn len(&self) -> usize {
         self.by_id.len()
     }
 
+    /// Whether the index holds no live document.
     pub fn is_empty(&self) -> bool {
         self.by_id.is_empty()
     }
 
+    /// Whether a live document has this id.
     pub fn contains(&self, id: &str) -> bool {
         self.by_id.contains_key(id)
     }
@@ -395,8 +300,13 @@ impl Index {
         self.docs.iter().filter(|d| d.live).map(|d| &d.doc)
     }
 
-    fn check_model(&self, tokenizer: &Tokenizer) -> Result<()> {
-        let model = tokenizer.model_fingerprint();
+    /// Refuses a tokenizer of another model than the index's.
+    pub(crate) fn check_model(&self, tokenizer: &Tokenizer) -> Result<()> {
+        self.check_fingerprint(tokenizer.model_fingerprint())
+    }
+
+    /// Refuses anything made with another model than the index's.
+    pub(crate) fn check_fingerprint(&self, model: [u8; 32]) -> Result<()> {
         if model != self.fingerprint {
             return Err(Error::ModelMismatch {
                 index: short_hex(&self.fingerprint),
@@ -674,573 +584,13 @@ impl Index {
     }
 
     /// Samples from scratch over the live passages (after deletes, on load).
-    fn rebuild_samples(&mut self) {
+    pub(crate) fn rebuild_samples(&mut self) {
         self.samples = vec![Vec::new(); self.languages.len()];
         for p in 0..self.passages.len() as u32 {
             if self.dense.is_live(p) {
                 self.sample_add(self.passages[p as usize].lang, p);
             }
         }
-    }
-
-    /// Searches with a query text.
-    pub fn search<E: WindowEncoder>(
-        &self,
-        embedder: &Embedder<E>,
-        query: &str,
-        options: &SearchOptions,
-    ) -> Result<Vec<Hit>> {
-        let tokenizer = embedder.tokenizer();
-        self.check_model(tokenizer)?;
-        check_query(tokenizer, query)?;
-        let vector = match options.mode {
-            SearchMode::Lexical => Vec::new(),
-            _ => embedder.embed_one(query, Prefix::Query)?,
-        };
-        self.search_checked(tokenizer, query, &vector, options)
-    }
-
-    /// Searches with a query already embedded (with `Prefix::Query`), e.g. in
-    /// batches by an evaluation. `vector` may be empty in lexical mode.
-    pub fn search_with_vector(
-        &self,
-        tokenizer: &Tokenizer,
-        query: &str,
-        vector: &[f32],
-        options: &SearchOptions,
-    ) -> Result<Vec<Hit>> {
-        self.check_model(tokenizer)?;
-        check_query(tokenizer, query)?;
-        self.search_checked(tokenizer, query, vector, options)
-    }
-
-    /// The language a query is taken to be in: the text detector's when it
-    /// is sure (or the script names the language), else the prior language
-    /// whose mean query vector is nearest to the query's embedding (short
-    /// questions fool character statistics: "Wie viele Punkte gab die
-    /// Verteidigung ab?" reads as Afrikaans), else the text guess.
-    /// `vector` may be empty (lexical mode).
-    pub fn query_language(&self, query: &str, vector: &[f32]) -> String {
-        let by_text = detect_language(query);
-        if by_text.confidence >= TEXT_SURE || vector.is_empty() {
-            return by_text.code.to_owned();
-        }
-        match self.prior.as_ref().and_then(|p| p.nearest_query(vector)) {
-            Some((code, _)) => code.to_owned(),
-            None => by_text.code.to_owned(),
-        }
-    }
-
-    /// The search itself, once the model and the query have been checked.
-    fn search_checked(
-        &self,
-        tokenizer: &Tokenizer,
-        query: &str,
-        vector: &[f32],
-        options: &SearchOptions,
-    ) -> Result<Vec<Hit>> {
-        if options.k == 0 || self.is_empty() {
-            return Ok(Vec::new());
-        }
-        let query_language = match &options.query_language {
-            Some(code) => normalize_language(code).ok_or_else(|| {
-                Error::InvalidInput(format!("query language {code:?} is not a language code"))
-            })?,
-            None => self.query_language(query, vector),
-        };
-        if options.languages == LanguageScope::Same && query_language != UNDETERMINED {
-            // Passages in the query's language first, then the rest.
-            let only = SearchOptions {
-                languages: LanguageScope::Only(vec![query_language.clone()]),
-                query_language: Some(query_language.clone()),
-                ..options.clone()
-            };
-            let mut hits = self.search_checked(tokenizer, query, vector, &only)?;
-            if hits.len() < options.k {
-                let any = SearchOptions {
-                    languages: LanguageScope::Any,
-                    query_language: Some(query_language),
-                    k: options.k + hits.len(),
-                    ..options.clone()
-                };
-                let seen: HashSet<String> = hits.iter().map(|h| h.id.clone()).collect();
-                let rest = self.search_checked(tokenizer, query, vector, &any)?;
-                hits.extend(rest.into_iter().filter(|h| !seen.contains(&h.id)));
-                hits.truncate(options.k);
-            }
-            return Ok(hits);
-        }
-        // Documents may have several passages: fetch enough passages to fill k documents.
-        let depth = (options.k * 3).max(100);
-        let wanted: Option<Vec<u16>> = match &options.languages {
-            LanguageScope::Only(codes) => Some(
-                codes
-                    .iter()
-                    .filter_map(|c| normalize_language(c))
-                    .filter_map(|c| self.languages.lookup(&c))
-                    .collect(),
-            ),
-            _ => None,
-        };
-        if wanted.as_ref().is_some_and(Vec::is_empty) {
-            return Ok(Vec::new());
-        }
-        let allowed = |p: u32| {
-            wanted
-                .as_ref()
-                .is_none_or(|w| w.contains(&self.passages[p as usize].lang))
-        };
-        let live = |p: u32| self.dense.is_live(p) && allowed(p);
-        // A graph explores a fixed neighbourhood: with a selective filter most
-        // of it is filtered out, so filtered searches are exact.
-        let exact = options.exact || wanted.is_some();
-        let query_terms = lexical_terms(tokenizer, query)?;
-        let correction = match options.mode {
-            SearchMode::Lexical => Correction::none(vector, 0),
-            _ => correct(
-                vector,
-                &query_language,
-                &self.languages,
-                self.prior.as_ref(),
-                &options.debias,
-            ),
-        };
-        let renormalize = options.debias.enabled && options.debias.renormalize;
-        let inverse_norm = |p: u32| -> f32 {
-            let lang = self.passages[p as usize].lang as usize;
-            match correction.means.get(lang) {
-                Some(Some(mean)) if renormalize => {
-                    let n2 = 1.0 - 2.0 * self.dense.score(mean, p) + correction.mean_norms[lang];
-                    1.0 / n2.max(1e-4).sqrt()
-                }
-                _ => 1.0,
-            }
-        };
-        let centred = |p: u32, s: f32| {
-            (s + correction.offset(self.passages[p as usize].lang)) * inverse_norm(p)
-        };
-        // Per-language spread of the centred scores for this query, from
-        // each language's sample, shrunk towards the pooled spread.
-        let spread: Vec<f32> = if options.debias.enabled && options.debias.standardize {
-            let moments: Vec<(f64, f64, usize)> = self
-                .samples
-                .iter()
-                .map(|sample| {
-                    sample
-                        .iter()
-                        .filter(|p| allowed(**p))
-                        .fold((0.0, 0.0, 0), |m, p| {
-                            let s = centred(*p, self.dense.score(&correction.query, *p)) as f64;
-                            (m.0 + s, m.1 + s * s, m.2 + 1)
-                        })
-                })
-                .collect();
-            let variance = |(s, s2, n): (f64, f64, usize)| {
-                let n = n.max(1) as f64;
-                (s2 / n - (s / n) * (s / n)).max(0.0)
-            };
-            let all = moments
-                .iter()
-                .fold((0.0, 0.0, 0), |a, m| (a.0 + m.0, a.1 + m.1, a.2 + m.2));
-            let pooled = variance(all).max(1e-8);
-            moments
-                .iter()
-                .map(|m| {
-                    let n = m.2 as f64;
-                    let v = (n * variance(*m) + SPREAD_PRIOR * pooled) / (n + SPREAD_PRIOR);
-                    (1.0 / v.max(1e-8).sqrt()) as f32
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let scale = |p: u32| {
-            spread
-                .get(self.passages[p as usize].lang as usize)
-                .copied()
-                .unwrap_or(1.0)
-        };
-        let adjust = |p: u32, s: f32| centred(p, s) * scale(p);
-        // The graph walk skips the renormalisation (a second dot product per
-        // visited passage); candidates are re-scored with `adjust`.
-        let walk =
-            |p: u32, s: f32| (s + correction.offset(self.passages[p as usize].lang)) * scale(p);
-        let dense = match options.mode {
-            SearchMode::Lexical => Vec::new(),
-            _ => self
-                .dense
-                .search_adjusted(&correction.query, depth, exact, live, walk, adjust)?,
-        };
-        let lexical = match options.mode {
-            SearchMode::Dense => Vec::new(),
-            _ => self.lexical.search(&query_terms, depth, live),
-        };
-        let ranked: Vec<(u32, f32, Option<f32>, Option<f32>)> = match options.mode {
-            SearchMode::Dense => dense
-                .iter()
-                .map(|(p, s)| (*p, *s, Some(*s), None))
-                .collect(),
-            SearchMode::Lexical => lexical
-                .iter()
-                .map(|(p, s)| (*p, *s, None, Some(*s)))
-                .collect(),
-            SearchMode::Hybrid => {
-                let mut candidates: HashMap<u32, Candidate> = HashMap::new();
-                // The dense list's scores are already corrected.
-                for &(p, s) in &dense {
-                    candidates.insert(
-                        p,
-                        Candidate {
-                            passage: p,
-                            dense: s,
-                            lexical: self.lexical.score(&query_terms, p),
-                        },
-                    );
-                }
-                // Lexical-only candidates still need their dense score.
-                for &(p, _) in &lexical {
-                    candidates.entry(p).or_insert_with(|| Candidate {
-                        passage: p,
-                        dense: adjust(p, self.dense.score(&correction.query, p)),
-                        lexical: self.lexical.score(&query_terms, p),
-                    });
-                }
-                let mut list: Vec<Candidate> = candidates.values().copied().collect();
-                list.sort_unstable_by_key(|c| c.passage);
-                // Same language when both are known, else the same script.
-                let query_script = detect_script(query);
-                let same = |p: u32| {
-                    let record = &self.passages[p as usize];
-                    let passage_language = self.languages.code(record.lang);
-                    if query_language != UNDETERMINED && passage_language != UNDETERMINED {
-                        passage_language == query_language
-                    } else {
-                        record.script == query_script
-                    }
-                };
-                fuse(&list, &options.fusion, same)
-                    .into_iter()
-                    .filter_map(|(p, s)| {
-                        let c = candidates.get(&p)?;
-                        Some((p, s, Some(c.dense), Some(c.lexical)))
-                    })
-                    .collect()
-            }
-        };
-        let mut seen_docs = HashSet::new();
-        let mut hits = Vec::with_capacity(options.k);
-        for (passage, score, dense, lexical) in ranked {
-            let record = &self.passages[passage as usize];
-            if !seen_docs.insert(record.doc) {
-                continue;
-            }
-            let ranked = Ranked {
-                passage,
-                score,
-                dense,
-                lexical,
-            };
-            hits.push(self.hit(tokenizer, ranked, &query_terms, options.highlight)?);
-            if hits.len() == options.k {
-                break;
-            }
-        }
-        Ok(hits)
-    }
-
-    fn hit(
-        &self,
-        tokenizer: &Tokenizer,
-        ranked: Ranked,
-        query_terms: &[u32],
-        highlight: bool,
-    ) -> Result<Hit> {
-        let Ranked {
-            passage,
-            score,
-            dense,
-            lexical,
-        } = ranked;
-        let record = &self.passages[passage as usize];
-        let doc = &self.docs[record.doc as usize].doc;
-        let span = record.span.start as usize..record.span.end as usize;
-        let sentence = if highlight {
-            self.best_sentence(tokenizer, record, query_terms)?
-        } else {
-            record
-                .sentences
-                .first()
-                .map(from_u32)
-                .unwrap_or(span.clone())
-        };
-        Ok(Hit {
-            id: doc.id.clone(),
-            title: doc.title.clone(),
-            url: doc.url.clone(),
-            lang: self.languages.code(record.lang).to_owned(),
-            score,
-            dense,
-            lexical,
-            passage: doc.text[span.clone()].to_string(),
-            passage_bytes: span,
-            sentence_bytes: sentence,
-        })
-    }
-
-    /// The passage sentence sharing the most query pieces, weighted by their
-    /// IDF; the first sentence when none shares any (e.g. across languages).
-    fn best_sentence(
-        &self,
-        tokenizer: &Tokenizer,
-        record: &PassageRecord,
-        query_terms: &[u32],
-    ) -> Result<Range<usize>> {
-        let doc = &self.docs[record.doc as usize].doc;
-        let wanted: HashSet<u32> = query_terms.iter().copied().collect();
-        let mut best = (
-            0.0f32,
-            record
-                .sentences
-                .first()
-                .map(from_u32)
-                .unwrap_or(from_u32(&record.span)),
-        );
-        for sentence in &record.sentences {
-            let range = from_u32(sentence);
-            let Some(text) = doc.text.get(range.clone()) else {
-                continue;
-            };
-            let terms: HashSet<u32> = lexical_terms(tokenizer, text)?.into_iter().collect();
-            let score: f32 = terms
-                .intersection(&wanted)
-                .map(|t| self.lexical.idf(*t))
-                .sum();
-            if score > best.0 {
-                best = (score, range);
-            }
-        }
-        Ok(best.1)
-    }
-
-    /// The whole index as one snapshot (see [`super::snapshot`]).
-    pub fn to_bytes(&self) -> Result<Vec<u8>> {
-        let mut snapshot = SnapshotWriter::new(self.fingerprint);
-        let mut meta = Writer::new();
-        let c = &self.config;
-        meta.len_u64(c.chunk.max_tokens);
-        meta.len_u64(c.chunk.overlap_tokens);
-        let bm25 = self.lexical.params();
-        meta.f32(bm25.k1);
-        meta.f32(bm25.b);
-        snapshot.section(META, meta.into_bytes())?;
-
-        let mut docs = Writer::new();
-        docs.len_u64(self.docs.len());
-        for d in &self.docs {
-            docs.u8(d.live as u8);
-            docs.str(&d.doc.id);
-            docs.str(&d.doc.text);
-            docs.opt_str(d.doc.title.as_deref());
-            docs.opt_str(d.doc.url.as_deref());
-            docs.opt_str(d.doc.lang.as_deref());
-            docs.u32(d.passages.start);
-            docs.u32(d.passages.end);
-        }
-        snapshot.section(DOCS, docs.into_bytes())?;
-
-        let mut passages = Writer::new();
-        passages.len_u64(self.passages.len());
-        for p in &self.passages {
-            passages.u32(p.doc);
-            passages.u8(p.script as u8);
-            passages.u32(p.lang as u32);
-            passages.u32(p.span.start);
-            passages.u32(p.span.end);
-            let flat: Vec<u32> = p.sentences.iter().flat_map(|s| [s.start, s.end]).collect();
-            passages.u32s(&flat);
-        }
-        snapshot.section(PASSAGES, passages.into_bytes())?;
-
-        let mut dense = Writer::new();
-        self.dense.write(&mut dense)?;
-        snapshot.section(DENSE, dense.into_bytes())?;
-        let mut lexical = Writer::new();
-        self.lexical.write(&mut lexical);
-        snapshot.section(LEXICAL, lexical.into_bytes())?;
-        let mut languages = Writer::new();
-        self.languages.write(&mut languages);
-        snapshot.section(LANGUAGES, languages.into_bytes())?;
-        if let Some(prior) = &self.prior {
-            let mut w = Writer::new();
-            prior.write(&mut w);
-            snapshot.section(PRIOR, w.into_bytes())?;
-        }
-        Ok(snapshot.finish())
-    }
-
-    /// Reads a snapshot, validating every cross-reference. Does not check the
-    /// model: use [`Index::from_bytes_for`] when a model is loaded.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let snapshot = Snapshot::parse(bytes)?;
-
-        let mut r = Reader::new(snapshot.section(META)?, "index settings");
-        let max_tokens = r.u64()? as usize;
-        let overlap_tokens = r.u64()? as usize;
-        let chunk = ChunkConfig {
-            max_tokens,
-            overlap_tokens,
-        };
-        let k1 = r.finite_f32()?;
-        let b = r.finite_f32()?;
-        r.finish()?;
-
-        let mut r = Reader::new(snapshot.section(DENSE)?, "dense index");
-        let dense = DenseIndex::read(&mut r)?;
-        r.finish()?;
-        let mut r = Reader::new(snapshot.section(LEXICAL)?, "lexical index");
-        let lexical = LexicalIndex::read(&mut r)?;
-        r.finish()?;
-        let passage_count = dense.len();
-        let mut r = Reader::new(snapshot.section(LANGUAGES)?, "language statistics");
-        let languages = LanguageStats::read(&mut r, dense.dim())?;
-        r.finish()?;
-        let prior = match snapshot.get(PRIOR) {
-            Some(bytes) => {
-                let mut r = Reader::new(bytes, "language prior");
-                let prior = LanguagePrior::read(&mut r)?;
-                r.finish()?;
-                if prior.fingerprint() != snapshot.fingerprint || prior.dim() != dense.dim() {
-                    return Err(Error::InvalidIndex(
-                        "the language prior in the index is for another model".into(),
-                    ));
-                }
-                Some(prior)
-            }
-            None => None,
-        };
-
-        let mut r = Reader::new(snapshot.section(DOCS)?, "documents");
-        let n = r.count(1)?;
-        let mut docs = Vec::with_capacity(n);
-        let mut by_id = HashMap::with_capacity(n);
-        let mut next_passage = 0u32;
-        for i in 0..n {
-            let live = match r.u8()? {
-                0 => false,
-                1 => true,
-                v => return Err(r.error(format!("bad flag {v}"))),
-            };
-            let doc = Document {
-                id: r.str()?.to_string(),
-                text: r.str()?.to_string(),
-                title: r.opt_str()?.map(str::to_string),
-                url: r.opt_str()?.map(str::to_string),
-                lang: r.opt_str()?.map(str::to_string),
-            };
-            let (start, end) = (r.u32()?, r.u32()?);
-            // Passages are stored in document order, contiguously.
-            if start != next_passage || end < start || end as usize > passage_count {
-                return Err(r.error(format!("document {i}: bad passage range")));
-            }
-            next_passage = end;
-            if live && by_id.insert(doc.id.clone(), i as u32).is_some() {
-                return Err(r.error(format!("duplicate document id {:?}", doc.id)));
-            }
-            docs.push(DocRecord {
-                doc,
-                passages: start..end,
-                live,
-            });
-        }
-        r.finish()?;
-        if next_passage as usize != passage_count {
-            return Err(Error::InvalidIndex(
-                "documents do not cover every passage".into(),
-            ));
-        }
-
-        let mut r = Reader::new(snapshot.section(PASSAGES)?, "passages");
-        let n = r.count(17)?;
-        if n != passage_count {
-            return Err(r.error("passage table and dense index disagree"));
-        }
-        let mut passages = Vec::with_capacity(n);
-        for i in 0..n {
-            let doc = r.u32_below(docs.len())?;
-            let script = Script::from_u8(r.u8()?).ok_or_else(|| r.error("bad script code"))?;
-            let lang = r.u32_below(languages.len())? as u16;
-            let span = r.u32()?..r.u32()?;
-            let flat = r.u32s()?;
-            let record = &docs[doc as usize];
-            if !record.passages.contains(&(i as u32)) {
-                return Err(r.error(format!("passage {i} not in its document's range")));
-            }
-            let text = &record.doc.text;
-            let valid = |s: &Range<u32>| {
-                s.start <= s.end
-                    && (!record.live || text.get(s.start as usize..s.end as usize).is_some())
-            };
-            let sentences: Vec<Range<u32>> = flat.chunks_exact(2).map(|c| c[0]..c[1]).collect();
-            if flat.len() % 2 != 0 || !valid(&span) || !sentences.iter().all(valid) {
-                return Err(r.error(format!("passage {i}: span outside its document")));
-            }
-            let live = dense.is_live(i as u32);
-            if live != record.live || live != lexical.contains(i as u32) {
-                return Err(r.error(format!(
-                    "passage {i}: dense, lexical and document disagree on deletion"
-                )));
-            }
-            passages.push(PassageRecord {
-                doc,
-                span,
-                sentences,
-                script,
-                lang,
-            });
-        }
-        r.finish()?;
-        // The statistics must count exactly the live passages of each language.
-        let mut live_per_language = vec![0u64; languages.len()];
-        for (i, p) in passages.iter().enumerate() {
-            if dense.is_live(i as u32) {
-                live_per_language[p.lang as usize] += 1;
-            }
-        }
-        if (0..languages.len()).any(|l| languages.count(l as u16) != live_per_language[l]) {
-            return Err(Error::InvalidIndex(
-                "language statistics do not match the passages".into(),
-            ));
-        }
-
-        let config = IndexConfig {
-            chunk,
-            dense: dense.config().clone(),
-            bm25: Bm25Params { k1, b },
-        };
-        Ok(Self {
-            fingerprint: snapshot.fingerprint,
-            config,
-            docs,
-            by_id,
-            passages,
-            dense,
-            lexical,
-            languages,
-            prior,
-            samples: Vec::new(),
-            auto_maintain: true,
-        })
-        .map(|mut index: Self| {
-            index.rebuild_samples();
-            index
-        })
-    }
-
-    /// Reads a snapshot and refuses it unless it was built with `tokenizer`'s model.
-    pub fn from_bytes_for(bytes: &[u8], tokenizer: &Tokenizer) -> Result<Self> {
-        let snapshot = Snapshot::parse(bytes)?;
-        snapshot.check_model(&tokenizer.model_fingerprint())?;
-        Self::from_bytes(bytes)
     }
 }
 
@@ -1286,42 +636,12 @@ fn embedding_text(doc: &Document, passage: &str) -> String {
     }
 }
 
-/// BM25 terms: SentencePiece pieces of the lower-cased text, without the bare
-/// word-boundary piece and pieces made only of punctuation.
-pub fn lexical_terms(tokenizer: &Tokenizer, text: &str) -> Result<Vec<u32>> {
-    let ids = tokenizer.content_ids(&text.to_lowercase(), Prefix::None)?;
-    let inner = tokenizer.inner();
-    Ok(ids
-        .into_iter()
-        .filter(|id| {
-            inner
-                .id_to_token(*id)
-                .is_some_and(|piece| piece.chars().any(|c| c.is_alphanumeric()))
-        })
-        .collect())
-}
-
-/// Refuses queries the engine cannot answer meaningfully (empty, or longer
-/// than one model window); callers that embed a query themselves check first.
-pub fn check_query(tokenizer: &Tokenizer, query: &str) -> Result<()> {
-    if query.trim().is_empty() {
-        return Err(Error::InvalidInput("the query is empty".into()));
-    }
-    let tokens = tokenizer.content_ids(query, Prefix::Query)?.len();
-    if tokens > tokenizer.max_window_tokens() {
-        return Err(Error::InvalidInput(format!(
-            "the query is {tokens} tokens long; the model reads at most {} (shorten it, or index the text as a document)",
-            tokenizer.max_window_tokens()
-        )));
-    }
-    Ok(())
-}
-
 fn to_u32(r: &Range<usize>) -> Range<u32> {
     r.start as u32..r.end as u32
 }
 
-fn from_u32(r: &Range<u32>) -> Range<usize> {
+/// A stored byte range as one to slice with.
+pub(crate) fn from_u32(r: &Range<u32>) -> Range<usize> {
     r.start as usize..r.end as usize
 }
 
@@ -1330,4 +650,4 @@ fn short_hex(bytes: &[u8; 32]) -> String {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

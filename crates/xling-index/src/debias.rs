@@ -48,6 +48,7 @@ pub struct DebiasConfig {
     pub enabled: bool,
     /// β: how much of its language's mean the query loses (0 to 1).
     pub query_shift: f32,
+    /// Which mean the query loses.
     pub query_mean: QueryMean,
     /// Passages of a language that weigh as much as the prior's mean: with
     /// fewer, the prior dominates; with many, the collection does.
@@ -74,11 +75,13 @@ impl Default for DebiasConfig {
 /// The corrected query and one score offset per language of the collection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Correction {
+    /// The query moved away from its language's mean (unit length).
     pub query: Vec<f32>,
     /// Indexed by the language ids of [`LanguageStats`].
     pub offsets: Vec<f32>,
     /// Each language's mean (for renormalisation), and its squared norm.
     pub means: Vec<Option<Vec<f32>>>,
+    /// `|μ_L|²` per language (0 without a mean).
     pub mean_norms: Vec<f32>,
 }
 
@@ -93,6 +96,7 @@ impl Correction {
         }
     }
 
+    /// The score offset of a language id (0 for ids it does not know).
     pub fn offset(&self, language: u16) -> f32 {
         self.offsets.get(language as usize).copied().unwrap_or(0.0)
     }

@@ -26,6 +26,7 @@ pub enum SearchMode {
 }
 
 impl SearchMode {
+    /// The mode's name on the command line and in the JS API.
     pub fn name(self) -> &'static str {
         match self {
             SearchMode::Hybrid => "hybrid",
@@ -58,8 +59,10 @@ impl std::str::FromStr for SearchMode {
 /// Which fusion function hybrid mode uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FusionKind {
+    /// Min-max normalised scores, added with the lexical weight.
     #[default]
     Convex,
+    /// Reciprocal-rank fusion.
     Rrf,
 }
 
@@ -79,6 +82,7 @@ impl std::str::FromStr for FusionKind {
 /// Parameters of hybrid fusion. Defaults chosen on XQuAD-R (see docs/retrieval.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FusionConfig {
+    /// Convex or rank fusion.
     pub kind: FusionKind,
     /// Lexical weight when query and passage share a language or script.
     pub lexical_same: f32,
@@ -137,8 +141,11 @@ impl Default for FusionConfig {
 /// One passage with both of its scores (0 where a side did not score it).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
+    /// The passage's id.
     pub passage: u32,
+    /// Its (corrected) dense score.
     pub dense: f32,
+    /// Its BM25 score.
     pub lexical: f32,
 }
 

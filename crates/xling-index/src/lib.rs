@@ -35,15 +35,14 @@ pub mod graph;
 pub mod lang;
 pub mod languages;
 pub mod lexical;
+mod search;
 pub mod snapshot;
 pub mod vector;
 
-pub use collection::{
-    check_query, lexical_terms, AddReport, Hit, Index, IndexConfig, IndexStats, LanguageScope,
-    PendingAdd, SearchOptions,
-};
+pub use collection::{AddReport, Index, IndexConfig, IndexStats, PendingAdd};
 pub use debias::{DebiasConfig, QueryMean};
 pub use document::Document;
 pub use fusion::{Centering, FusionConfig, FusionKind, SearchMode};
 pub use languages::{language_of, LanguagePrior, LanguageStats, PriorLanguage, PRIOR_FILE};
+pub use search::{check_query, lexical_terms, Hit, LanguageScope, Query, SearchOptions};
 pub use xling_model::{Error, Result};

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use xling_index::lang::detect_language;
-use xling_index::{check_query, Index, IndexConfig, LanguagePrior, SearchMode};
+use xling_index::{Index, IndexConfig, LanguagePrior, Query, SearchMode};
 use xling_model::{Embedder, ModelFiles, Prefix, WeightFormat};
 
 use backend::DeviceOptions;
@@ -511,7 +511,7 @@ impl Engine {
             convert::options_from_js(options.into(), "options", convert::SEARCH_OPTIONS)?;
         let options = options.into_options()?;
         let tokenizer = self.embedder.tokenizer();
-        check_query(tokenizer, &query).map_err(WasmError::from)?;
+        let analysed = Query::analyse(tokenizer, &query).map_err(WasmError::from)?;
         let vector = match options.mode {
             SearchMode::Lexical => Vec::new(),
             _ => self
@@ -519,13 +519,14 @@ impl Engine {
                 .embed_one(&query, Prefix::Query)
                 .map_err(WasmError::from)?,
         };
+        let analysed = analysed.with_vector(vector);
         let index = self.index()?;
         let hits = index
-            .search_with_vector(tokenizer, &query, &vector, &options)
+            .search_query(tokenizer, &analysed, &options)
             .map_err(WasmError::from)?;
         let query_language = match &options.query_language {
             Some(code) => code.clone(),
-            None => index.query_language(&query, &vector),
+            None => index.language_of_query(&analysed),
         };
         let output = SearchOutput {
             hits: hits.into_iter().map(Into::into).collect(),

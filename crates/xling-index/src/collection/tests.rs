@@ -1,10 +1,13 @@
 //! Index behaviour on the tiny random model (the real model is covered by the
-//! CLI tests): consistency under add/delete, modes, snapshots, bad input.
+//! CLI tests): consistency under add/delete, staged adds, maintenance,
+//! models and priors. The fixtures here serve the search and snapshot tests too.
 
 use super::*;
+use crate::fusion::SearchMode;
+use crate::search::{Hit, SearchOptions};
 use xling_model::testing::tiny_embedder;
 
-fn doc(id: &str, text: &str) -> Document {
+pub(crate) fn doc(id: &str, text: &str) -> Document {
     Document {
         id: id.into(),
         text: text.into(),
@@ -14,7 +17,7 @@ fn doc(id: &str, text: &str) -> Document {
     }
 }
 
-fn corpus() -> Vec<Document> {
+pub(crate) fn corpus() -> Vec<Document> {
     vec![
         doc("a", "hello world. the cab is here."),
         doc("b", "a bad bear ate the bread."),
@@ -24,63 +27,23 @@ fn corpus() -> Vec<Document> {
     ]
 }
 
-fn built() -> Result<(Embedder, Index)> {
+pub(crate) fn built() -> Result<(Embedder, Index)> {
     let embedder = tiny_embedder(3);
     let mut index = Index::for_model(&embedder, IndexConfig::default());
     index.add_documents(&embedder, corpus(), |_, _| {})?;
     Ok((embedder, index))
 }
 
-fn ids(hits: &[Hit]) -> Vec<&str> {
+pub(crate) fn ids(hits: &[Hit]) -> Vec<&str> {
     hits.iter().map(|h| h.id.as_str()).collect()
 }
 
-fn options(mode: SearchMode) -> SearchOptions {
+pub(crate) fn options(mode: SearchMode) -> SearchOptions {
     SearchOptions {
         mode,
         k: 10,
         ..SearchOptions::default()
     }
-}
-
-#[test]
-fn every_mode_returns_each_document_once() -> Result<()> {
-    let (embedder, index) = built()?;
-    assert_eq!(index.stats().documents, 5);
-    for mode in [SearchMode::Dense, SearchMode::Hybrid] {
-        let hits = index.search(&embedder, "hello", &options(mode))?;
-        assert_eq!(hits.len(), 5, "{mode}");
-        let mut unique = ids(&hits);
-        unique.sort();
-        unique.dedup();
-        assert_eq!(unique.len(), 5);
-        assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
-    }
-    // Lexical only returns documents sharing a piece with the query.
-    let hits = index.search(&embedder, "zebra", &options(SearchMode::Lexical))?;
-    assert_eq!(ids(&hits)[0], "c");
-    assert!(!ids(&hits).contains(&"d"));
-    Ok(())
-}
-
-#[test]
-fn hits_point_at_their_passage_and_best_sentence() -> Result<()> {
-    let (embedder, index) = built()?;
-    let hits = index.search(&embedder, "zoo quiz", &options(SearchMode::Lexical))?;
-    let hit = &hits[0];
-    assert_eq!(hit.id, "c");
-    let text = "zebra zoo! quiz jazz fizz.";
-    assert_eq!(&text[hit.passage_bytes.clone()], hit.passage);
-    // "quiz" is rarer than "zoo"? Both occur once; either sentence is a match,
-    // but it must be a real sentence of the passage.
-    let sentence = &text[hit.sentence_bytes.clone()];
-    assert!(
-        sentence == "zebra zoo!" || sentence == "quiz jazz fizz.",
-        "{sentence}"
-    );
-    let hits = index.search(&embedder, "fizz", &options(SearchMode::Lexical))?;
-    assert_eq!(&text[hits[0].sentence_bytes.clone()], "quiz jazz fizz.");
-    Ok(())
 }
 
 #[test]
@@ -138,26 +101,6 @@ fn delete_keeps_statistics_exact() -> Result<()> {
 }
 
 #[test]
-fn snapshots_round_trip() -> Result<()> {
-    let (embedder, mut index) = built()?;
-    index.delete(embedder.tokenizer(), &["b"])?;
-    let bytes = index.to_bytes()?;
-    let loaded = Index::from_bytes_for(&bytes, embedder.tokenizer())?;
-    assert_eq!(loaded.stats(), index.stats());
-    for mode in [SearchMode::Dense, SearchMode::Lexical, SearchMode::Hybrid] {
-        assert_eq!(
-            loaded.search(&embedder, "hello world", &options(mode))?,
-            index.search(&embedder, "hello world", &options(mode))?
-        );
-    }
-    assert!(
-        loaded.to_bytes()? == bytes,
-        "save, load, save is not stable"
-    );
-    Ok(())
-}
-
-#[test]
 fn another_model_is_refused() -> Result<()> {
     let (_, index) = built()?;
     let other = tiny_embedder(4);
@@ -173,73 +116,14 @@ fn another_model_is_refused() -> Result<()> {
     Ok(())
 }
 
-#[test]
-fn corrupt_snapshots_are_typed_errors() -> Result<()> {
-    let (_, index) = built()?;
-    let bytes = index.to_bytes()?;
-    for cut in 0..bytes.len() {
-        assert!(
-            matches!(
-                Index::from_bytes(&bytes[..cut]),
-                Err(Error::InvalidIndex(_))
-            ),
-            "truncated at {cut}"
-        );
-    }
-    let mut s = 0x9e37_79b9u64;
-    for _ in 0..2000 {
-        s ^= s << 13;
-        s ^= s >> 7;
-        s ^= s << 17;
-        let mut bad = bytes.clone();
-        let at = (s as usize) % bad.len();
-        bad[at] ^= 1 << ((s >> 61) as u8);
-        assert!(
-            matches!(Index::from_bytes(&bad), Err(Error::InvalidIndex(_))),
-            "flip at {at}"
-        );
-    }
-    Ok(())
-}
-
-#[test]
-fn bad_queries_are_errors() -> Result<()> {
-    let (embedder, index) = built()?;
-    for q in ["", "   \n"] {
-        assert!(matches!(
-            index.search(&embedder, q, &options(SearchMode::Hybrid)),
-            Err(Error::InvalidInput(_))
-        ));
-    }
-    let long = "hello ".repeat(100);
-    match index.search(&embedder, &long, &options(SearchMode::Hybrid)) {
-        Err(Error::InvalidInput(msg)) => assert!(msg.contains("tokens"), "{msg}"),
-        other => panic!("expected a length error, got {other:?}"),
-    }
-    let none = index.search(
-        &embedder,
-        "hello",
-        &SearchOptions {
-            k: 0,
-            ..options(SearchMode::Dense)
-        },
-    )?;
-    assert!(none.is_empty());
-    let empty = Index::for_model(&embedder, IndexConfig::default());
-    assert!(empty
-        .search(&embedder, "hello", &options(SearchMode::Hybrid))?
-        .is_empty());
-    Ok(())
-}
-
-fn in_language(id: &str, text: &str, lang: &str) -> Document {
+pub(crate) fn in_language(id: &str, text: &str, lang: &str) -> Document {
     Document {
         lang: Some(lang.into()),
         ..doc(id, text)
     }
 }
 
-fn multilingual() -> Result<(Embedder, Index)> {
+pub(crate) fn multilingual() -> Result<(Embedder, Index)> {
     let embedder = tiny_embedder(5);
     let mut index = Index::for_model(&embedder, IndexConfig::default());
     index.add_documents(
@@ -287,98 +171,6 @@ fn language_statistics_follow_adds_and_deletes_exactly() -> Result<()> {
     let loaded = Index::from_bytes(&index.to_bytes()?)?;
     assert_eq!(loaded.languages, index.languages);
     assert_eq!(loaded.samples, index.samples);
-    Ok(())
-}
-
-#[test]
-fn the_language_switch_restricts_or_orders_results() -> Result<()> {
-    let (embedder, index) = multilingual()?;
-    for mode in [SearchMode::Dense, SearchMode::Hybrid, SearchMode::Lexical] {
-        let only: LanguageScope = "de, fr".parse()?;
-        let hits = index.search(
-            &embedder,
-            "hello",
-            &SearchOptions {
-                languages: only,
-                ..options(mode)
-            },
-        )?;
-        assert!(
-            hits.iter().all(|h| h.lang == "de" || h.lang == "fr"),
-            "{mode}: {hits:?}"
-        );
-    }
-    let same = index.search(
-        &embedder,
-        "hallo",
-        &SearchOptions {
-            languages: LanguageScope::Same,
-            query_language: Some("de".into()),
-            ..options(SearchMode::Dense)
-        },
-    )?;
-    let langs: Vec<&str> = same.iter().map(|h| h.lang.as_str()).collect();
-    assert_eq!(langs.len(), 5);
-    assert_eq!(&langs[..2], ["de", "de"], "{langs:?}");
-    let unknown: LanguageScope = "sw".parse()?;
-    assert!(index
-        .search(
-            &embedder,
-            "hello",
-            &SearchOptions {
-                languages: unknown,
-                ..options(SearchMode::Hybrid)
-            }
-        )?
-        .is_empty());
-    assert!("english".parse::<LanguageScope>().is_err());
-    assert!(index
-        .search(
-            &embedder,
-            "hello",
-            &SearchOptions {
-                query_language: Some("not a code".into()),
-                ..options(SearchMode::Dense)
-            }
-        )
-        .is_err());
-    Ok(())
-}
-
-#[test]
-fn debiasing_never_reorders_passages_within_one_language() -> Result<()> {
-    // One language, renormalisation off: the correction is a constant shift
-    // and scale, so the ranking equals the plain one.
-    let embedder = tiny_embedder(7);
-    let mut index = Index::for_model(&embedder, IndexConfig::default());
-    let docs: Vec<Document> = corpus()
-        .into_iter()
-        .map(|d| Document {
-            lang: Some("en".into()),
-            ..d
-        })
-        .collect();
-    index.add_documents(&embedder, docs, |_, _| {})?;
-    let plain = SearchOptions {
-        debias: DebiasConfig {
-            enabled: false,
-            ..DebiasConfig::default()
-        },
-        ..options(SearchMode::Dense)
-    };
-    let shifted = SearchOptions {
-        debias: DebiasConfig {
-            query_shift: 0.0,
-            renormalize: false,
-            ..DebiasConfig::default()
-        },
-        ..options(SearchMode::Dense)
-    };
-    for q in ["hello", "bread bear", "zebra quiz"] {
-        let a = index.search(&embedder, q, &plain)?;
-        let b = index.search(&embedder, q, &shifted)?;
-        assert_eq!(ids(&a), ids(&b), "{q}");
-    }
     Ok(())
 }
 
@@ -527,38 +319,5 @@ fn deferred_maintenance_builds_graphs_one_step_at_a_time() -> Result<()> {
         ids(&lazy.search(&embedder, "hello", &exact)?),
         ids(&eager.search(&embedder, "hello", &exact)?)
     );
-    Ok(())
-}
-
-#[test]
-fn an_unsure_query_takes_the_language_of_the_nearest_prior_query_mean() -> Result<()> {
-    use crate::languages::PriorLanguage;
-    let (_, mut index) = built()?;
-    let dim = index.dense.dim();
-    let axis = |i: usize| {
-        let mut v = vec![0.0; dim];
-        v[i] = 1.0;
-        v
-    };
-    let lang = |code: &str, query_axis: usize| PriorLanguage {
-        code: code.into(),
-        sentences: 1,
-        // Passage means on other axes: only the query means may decide.
-        passage_mean: axis(query_axis + 2),
-        query_mean: axis(query_axis),
-    };
-    let prior = LanguagePrior::new(
-        index.model_fingerprint(),
-        dim,
-        vec![lang("de", 0), lang("sw", 1)],
-    )?;
-    // No prior yet: the text guess stands (undetermined for "zq").
-    assert_eq!(index.query_language("zq", &axis(1)), "und");
-    index.set_language_prior(prior)?;
-    assert_eq!(index.query_language("zq", &axis(0)), "de");
-    assert_eq!(index.query_language("zq", &axis(1)), "sw");
-    // A sure text detection wins over the embedding; lexical mode has none.
-    assert_eq!(index.query_language("สวัสดีครับ", &axis(1)), "th");
-    assert_eq!(index.query_language("zq", &[]), "und");
     Ok(())
 }

@@ -20,6 +20,12 @@
 //! returns anything: a truncated, corrupted or hostile file gives
 //! [`Error::InvalidIndex`], never a panic and never an allocation larger than
 //! the file itself.
+//!
+//! The index's own sections (documents, passages, dense and lexical
+//! indexes, language statistics and prior) are written and read in
+//! `snapshot/index.rs`: this module knows only tags and bytes.
+
+mod index;
 
 use super::codec::{Reader, Writer};
 use xling_model::error::{Error, Result};
@@ -75,6 +81,7 @@ pub struct SnapshotWriter {
 }
 
 impl SnapshotWriter {
+    /// An empty snapshot for the model with `fingerprint`.
     pub fn new(fingerprint: [u8; 32]) -> Self {
         Self {
             fingerprint,

@@ -1,0 +1,236 @@
+//! The dense side's correction for one query (`docs/languages.md`): the
+//! corrected query, a score offset per language, the renormalisation of
+//! centred passages and the per-language standardisation, whose spread is
+//! estimated from each language's sample of passages.
+
+use crate::debias::{correct, Correction, DebiasConfig};
+use crate::languages::{LanguagePrior, LanguageStats};
+
+/// Passages of a language weigh this much less than the pooled spread when
+/// its own is estimated: tiny groups (a few misdetected passages) would
+/// otherwise get wild scales.
+const SPREAD_PRIOR: f64 = 50.0;
+
+/// How one query's dense scores are corrected. Built with
+/// [`DenseCorrection::new`], then given its spread with
+/// [`DenseCorrection::standardised`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DenseCorrection {
+    correction: Correction,
+    /// Score passages as unit vectors after centring.
+    renormalize: bool,
+    /// Per language id, `1 / spread` of its centred scores; empty when the
+    /// scores are not standardised (every scale is then 1).
+    scales: Vec<f32>,
+}
+
+impl DenseCorrection {
+    /// The correction of `query` (a unit vector) in language `language`.
+    pub(crate) fn new(
+        query: &[f32],
+        language: &str,
+        stats: &LanguageStats,
+        prior: Option<&LanguagePrior>,
+        config: &DebiasConfig,
+    ) -> Self {
+        Self {
+            correction: correct(query, language, stats, prior, config),
+            renormalize: config.enabled && config.renormalize,
+            scales: Vec::new(),
+        }
+    }
+
+    /// The corrected query the passages are scored against.
+    pub(crate) fn query(&self) -> &[f32] {
+        &self.correction.query
+    }
+
+    /// The centred score of a passage of language `lang` whose raw score
+    /// against [`DenseCorrection::query`] is `raw`: shifted by its language's
+    /// offset and, when renormalising, divided by `|p − μ_L|`, which needs
+    /// `dot(μ_L)`, the passage's dot product with the language mean.
+    pub(crate) fn centred(&self, lang: u16, raw: f32, dot: impl FnOnce(&[f32]) -> f32) -> f32 {
+        (raw + self.correction.offset(lang)) * self.inverse_norm(lang, dot)
+    }
+
+    /// The score the graph walk follows: [`DenseCorrection::adjusted`]
+    /// without the renormalisation (a second dot product per visited passage).
+    pub(crate) fn walk(&self, lang: u16, raw: f32) -> f32 {
+        (raw + self.correction.offset(lang)) * self.scale(lang)
+    }
+
+    /// The full corrected score: centred, renormalised, standardised.
+    pub(crate) fn adjusted(&self, lang: u16, raw: f32, dot: impl FnOnce(&[f32]) -> f32) -> f32 {
+        self.centred(lang, raw, dot) * self.scale(lang)
+    }
+
+    /// Standardises the scores per language when `config` asks for it:
+    /// `samples[lang]` are that language's sample passages, `allowed` says
+    /// which of them the search may return, `centred(p)` is a passage's
+    /// [`DenseCorrection::centred`] score.
+    pub(crate) fn standardised(
+        mut self,
+        config: &DebiasConfig,
+        samples: &[Vec<u32>],
+        allowed: impl Fn(u32) -> bool,
+        centred: impl Fn(&Self, u32) -> f32,
+    ) -> Self {
+        if config.enabled && config.standardize {
+            self.scales = spread_scales(samples, allowed, |p| centred(&self, p));
+        }
+        self
+    }
+
+    /// `1 / |p − μ_L|` from `|p|² − 2p·μ_L + |μ_L|²` (stored passages are unit vectors).
+    fn inverse_norm(&self, lang: u16, dot: impl FnOnce(&[f32]) -> f32) -> f32 {
+        let l = lang as usize;
+        match self.correction.means.get(l) {
+            Some(Some(mean)) if self.renormalize => {
+                let n2 = 1.0 - 2.0 * dot(mean) + self.correction.mean_norms[l];
+                1.0 / n2.max(1e-4).sqrt()
+            }
+            _ => 1.0,
+        }
+    }
+
+    fn scale(&self, lang: u16) -> f32 {
+        self.scales.get(lang as usize).copied().unwrap_or(1.0)
+    }
+}
+
+/// Per language, `1 / spread` of the centred scores of its sample for this
+/// query, the variance shrunk towards the pooled one with the weight of
+/// [`SPREAD_PRIOR`] passages.
+fn spread_scales(
+    samples: &[Vec<u32>],
+    allowed: impl Fn(u32) -> bool,
+    centred: impl Fn(u32) -> f32,
+) -> Vec<f32> {
+    let moments: Vec<(f64, f64, usize)> = samples
+        .iter()
+        .map(|sample| {
+            sample
+                .iter()
+                .filter(|p| allowed(**p))
+                .fold((0.0, 0.0, 0), |m, p| {
+                    let s = centred(*p) as f64;
+                    (m.0 + s, m.1 + s * s, m.2 + 1)
+                })
+        })
+        .collect();
+    let variance = |(s, s2, n): (f64, f64, usize)| {
+        let n = n.max(1) as f64;
+        (s2 / n - (s / n) * (s / n)).max(0.0)
+    };
+    let all = moments
+        .iter()
+        .fold((0.0, 0.0, 0), |a, m| (a.0 + m.0, a.1 + m.1, a.2 + m.2));
+    let pooled = variance(all).max(1e-8);
+    moments
+        .iter()
+        .map(|m| {
+            let n = m.2 as f64;
+            let v = (n * variance(*m) + SPREAD_PRIOR * pooled) / (n + SPREAD_PRIOR);
+            (1.0 / v.max(1e-8).sqrt()) as f32
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vector::QuantizedVector;
+
+    fn two_languages() -> (LanguageStats, u16, u16) {
+        let mut stats = LanguageStats::new(2);
+        let en = stats.intern("en");
+        let de = stats.intern("de");
+        stats.add(en, &QuantizedVector::quantize(&[1.0, 0.0]));
+        stats.add(de, &QuantizedVector::quantize(&[0.0, 1.0]));
+        (stats, en, de)
+    }
+
+    #[test]
+    fn the_walk_and_the_full_score_share_the_offsets() {
+        let (stats, en, de) = two_languages();
+        let plain = DebiasConfig {
+            renormalize: false,
+            standardize: false,
+            ..DebiasConfig::default()
+        };
+        let c = DenseCorrection::new(&[0.6, 0.8], "und", &stats, None, &plain);
+        assert_eq!(c.query(), &[0.6, 0.8]);
+        // Without renormalisation the passage's mean dot product is not needed.
+        for lang in [en, de] {
+            let full = c.adjusted(lang, 0.5, |_| unreachable!("not renormalising"));
+            assert_eq!(full, c.walk(lang, 0.5));
+        }
+        assert!((c.walk(en, 0.5) - (0.5 - 0.6)).abs() < 1e-2);
+        assert!((c.walk(de, 0.5) - (0.5 - 0.8)).abs() < 1e-2);
+    }
+
+    #[test]
+    fn renormalising_divides_by_the_centred_norm() {
+        let (stats, en, _) = two_languages();
+        let config = DebiasConfig {
+            standardize: false,
+            ..DebiasConfig::default()
+        };
+        let c = DenseCorrection::new(&[0.6, 0.8], "und", &stats, None, &config);
+        // |p − μ|² = 1 − 2·0.5 + |μ|² with μ ≈ (1, 0): about 1.
+        let centred = c.centred(en, 0.7, |mean| {
+            assert!((mean[0] - 1.0).abs() < 1e-2);
+            0.5
+        });
+        let expected = 0.7 + c.correction.offset(en);
+        assert!((centred - expected).abs() < 1e-2, "{centred} {expected}");
+        let off = DebiasConfig {
+            enabled: false,
+            ..config
+        };
+        let none = DenseCorrection::new(&[0.6, 0.8], "und", &stats, None, &off);
+        assert_eq!(none.centred(en, 0.7, |_| 0.0), 0.7, "plain cosine");
+    }
+
+    #[test]
+    fn standardising_evens_out_each_languages_spread() {
+        // Language 0 scores spread ten times wider than language 1's.
+        let samples = vec![(0..200).collect::<Vec<u32>>(), (200..400).collect()];
+        let score = |p: u32| {
+            let x = (p % 2) as f32 * 2.0 - 1.0;
+            if p < 200 {
+                x
+            } else {
+                0.1 * x
+            }
+        };
+        let scales = spread_scales(&samples, |_| true, score);
+        assert_eq!(scales.len(), 2);
+        // Shrunk towards the pooled spread: the ratio is below the raw 10.
+        let ratio = scales[1] / scales[0];
+        assert!(ratio > 2.5 && ratio < 10.0, "{scales:?}");
+        // Passages left out of the search do not count; an empty sample
+        // falls back to the pooled spread.
+        let only_first = spread_scales(&samples, |p| p < 200, score);
+        assert!((only_first[1] - 1.0).abs() < 1e-3, "{only_first:?}");
+    }
+
+    #[test]
+    fn standardised_only_when_asked() {
+        let (stats, en, _) = two_languages();
+        let config = DebiasConfig {
+            standardize: false,
+            ..DebiasConfig::default()
+        };
+        let samples = vec![vec![0, 1], vec![2]];
+        let c = DenseCorrection::new(&[0.6, 0.8], "en", &stats, None, &config);
+        let same = c
+            .clone()
+            .standardised(&config, &samples, |_| true, |_, p| p as f32);
+        assert_eq!(same, c);
+        let on = DebiasConfig::default();
+        let scaled = c.standardised(&on, &samples, |_| true, |_, p| p as f32);
+        assert_eq!(scaled.scales.len(), 2);
+        assert!(scaled.scale(en) > 0.0 && scaled.scale(7) == 1.0);
+    }
+}
