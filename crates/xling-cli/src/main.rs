@@ -1,16 +1,12 @@
 //! `xling`: a thin command-line shell over `xling-core`.
 
 mod bench;
-mod bench_gpu;
-mod bench_index;
-mod bench_native;
 mod convert;
 mod demo;
 mod embed;
 mod eval;
 mod fsutil;
 mod index;
-mod input;
 mod plot;
 mod prior;
 mod search;
