@@ -6,6 +6,8 @@
 //! files and keep an embedding cache on disk; the encoder and the progress
 //! display are the caller's (traits [`TextEncoder`] and [`Progress`]).
 
+#![deny(missing_docs)]
+
 pub mod datasets;
 pub mod embeddings;
 pub mod error;

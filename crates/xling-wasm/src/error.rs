@@ -69,6 +69,7 @@ impl WasmError {
         }
     }
 
+    /// A JS argument of the wrong type or shape (`invalid_input`).
     pub fn argument(message: impl Into<String>) -> Self {
         WasmError::InvalidArgument(message.into())
     }

@@ -7,6 +7,8 @@
 //!
 //! Built for `wasm32-unknown-unknown` with SIMD128; `pkg/README.md` shows use.
 
+#![deny(missing_docs)]
+
 mod backend;
 mod convert;
 mod error;
@@ -105,36 +107,53 @@ export interface XlingError extends Error {
 }
 "#;
 
+/// JS types of arguments and results, so the generated `.d.ts` names the
+/// interfaces above instead of `any`.
 #[wasm_bindgen]
 extern "C" {
+    /// `XlingDocument[]` in TypeScript.
     #[wasm_bindgen(typescript_type = "XlingDocument[]")]
     pub type DocumentsArg;
+    /// `string[]` in TypeScript.
     #[wasm_bindgen(typescript_type = "string[]")]
     pub type IdsArg;
+    /// `string[]` in TypeScript.
     #[wasm_bindgen(typescript_type = "string[]")]
     pub type TextsArg;
+    /// `XlingSearchOptions | undefined` in TypeScript.
     #[wasm_bindgen(typescript_type = "XlingSearchOptions | undefined")]
     pub type SearchOptionsArg;
+    /// `XlingLoadOptions | undefined` in TypeScript.
     #[wasm_bindgen(typescript_type = "XlingLoadOptions | undefined")]
     pub type LoadOptionsArg;
+    /// `XlingEngineOptions | undefined` in TypeScript.
     #[wasm_bindgen(typescript_type = "XlingEngineOptions | undefined")]
     pub type EngineOptionsArg;
+    /// `XlingDeviceOptions | undefined` in TypeScript.
     #[wasm_bindgen(typescript_type = "XlingDeviceOptions | undefined")]
     pub type LoadDeviceOptionsArg;
+    /// `XlingBackend` in TypeScript.
     #[wasm_bindgen(typescript_type = "XlingBackend")]
     pub type BackendJs;
+    /// `Uint8Array | ArrayBuffer` in TypeScript.
     #[wasm_bindgen(typescript_type = "Uint8Array | ArrayBuffer")]
     pub type BytesArg;
+    /// `Uint8Array | ArrayBuffer | null | undefined` in TypeScript.
     #[wasm_bindgen(typescript_type = "Uint8Array | ArrayBuffer | null | undefined")]
     pub type OptionalBytesArg;
+    /// `((done: number, total: number) => void) | undefined` in TypeScript.
     #[wasm_bindgen(typescript_type = "((done: number, total: number) => void) | undefined")]
     pub type ProgressArg;
+    /// `XlingSearchResult` in TypeScript.
     #[wasm_bindgen(typescript_type = "XlingSearchResult")]
     pub type SearchResultJs;
+    /// `XlingStats` in TypeScript.
     #[wasm_bindgen(typescript_type = "XlingStats")]
     pub type StatsJs;
+    /// `XlingAddReport` in TypeScript.
     #[wasm_bindgen(typescript_type = "XlingAddReport")]
     pub type AddReportJs;
+    /// `XlingDocumentInfo[]` in TypeScript.
     #[wasm_bindgen(typescript_type = "XlingDocumentInfo[]")]
     pub type DocumentInfosJs;
 }
