@@ -28,7 +28,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let docs = crate::input::read_inputs(&args.inputs)?;
+    let docs = xling_index::documents::read_inputs(&args.inputs)?;
     if docs.is_empty() {
         anyhow::bail!("no documents found in the inputs (empty corpus): nothing to index");
     }

@@ -10,7 +10,6 @@ mod embed;
 mod eval;
 mod fsutil;
 mod index;
-mod input;
 mod plot;
 mod prior;
 mod search;

@@ -30,6 +30,7 @@ mod collection;
 pub mod debias;
 pub mod dense;
 pub mod document;
+pub mod documents;
 pub mod fusion;
 pub mod graph;
 pub mod lang;
