@@ -1,9 +1,6 @@
 //! `xling`: a thin command-line shell over `xling-core`.
 
 mod bench;
-mod bench_gpu;
-mod bench_index;
-mod bench_native;
 mod convert;
 mod demo;
 mod embed;

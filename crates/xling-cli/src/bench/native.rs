@@ -8,7 +8,7 @@
 //! count and weight format are explicit so that the comparison is fair: the
 //! browser's engine runs on one thread with Q4_0 weights.
 
-use crate::bench::percentile;
+use super::common::percentile;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

@@ -19,7 +19,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::bench::percentile;
+use super::common::percentile;
 use anyhow::{bail, Context};
 use serde::Serialize;
 use xling_index::codec::Writer;

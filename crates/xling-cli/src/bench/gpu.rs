@@ -10,7 +10,7 @@ use serde::Serialize;
 use xling_gpu::AnyEncoder;
 use xling_model::{Embedder, ModelFiles, Prefix, WeightFormat, WindowEncoder};
 
-use crate::bench::{percentile, BenchTexts, EncodeArgs};
+use super::common::{percentile, BenchTexts, EncodeArgs};
 
 /// One (batch, length) cell.
 #[derive(Serialize, Debug)]
