@@ -220,8 +220,15 @@ fn delete_append_and_crash_safety() {
 #[test]
 fn bad_inputs_give_clear_errors() {
     let Some(f) = fixture("bad") else { return };
+    bad_queries(&f);
+    bad_index_files(&f);
+    bad_documents(&f);
+    let _ = std::fs::remove_dir_all(&f.dir);
+}
+
+/// Empty and over-long queries.
+fn bad_queries(f: &Fixture) {
     let m = f.model.as_str();
-    // Empty and over-long queries.
     for q in ["", "   "] {
         let err = failed(&xling(&["search", "--model", m, "--index", &f.index, q]));
         assert!(err.contains("empty"), "{err}");
@@ -231,7 +238,11 @@ fn bad_inputs_give_clear_errors() {
         "search", "--model", m, "--index", &f.index, &long,
     ]));
     assert!(err.contains("tokens"), "{err}");
-    // Corrupted, truncated and foreign index files.
+}
+
+/// Corrupted, truncated and foreign index files.
+fn bad_index_files(f: &Fixture) {
+    let m = f.model.as_str();
     let bytes = std::fs::read(&f.index).expect("index");
     for (name, bad) in [
         ("flipped", {
@@ -255,7 +266,11 @@ fn bad_inputs_give_clear_errors() {
         ]));
         assert!(err.contains("index file"), "{name}: {err}");
     }
-    // Empty corpus, duplicate ids, non-UTF-8 and unparseable inputs.
+}
+
+/// Empty corpus, duplicate ids, non-UTF-8 and unparseable inputs.
+fn bad_documents(f: &Fixture) {
+    let m = f.model.as_str();
     let out = f.dir.join("new.xling");
     let out = out.to_str().expect("utf-8");
     let cases: [(&str, &[u8], &str); 4] = [
@@ -293,15 +308,15 @@ fn bad_inputs_give_clear_errors() {
             "{name}: a failed index run wrote a file"
         );
     }
-    let _ = std::fs::remove_dir_all(&f.dir);
 }
 
+/// `xling eval xquad-r`: mAP keys in [0, 1], and a plot.
 #[test]
-fn eval_writes_the_documented_metric_keys() {
-    let Some(setup) = support::real_setup("eval") else {
+fn eval_xquad_writes_the_documented_metric_keys() {
+    let Some(setup) = support::real_setup("eval-xquad") else {
         return;
     };
-    let dir = temp_dir("eval");
+    let dir = temp_dir("eval-xquad");
     let model = setup.model_dir.to_string_lossy().into_owned();
     let cache = dir.join("cache");
     let cache = cache.to_str().expect("utf-8");
@@ -341,6 +356,24 @@ fn eval_writes_the_documented_metric_keys() {
         .expect("svg")
         .starts_with("<svg"));
 
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `xling eval tatoeba`: accuracy overall and per language.
+#[test]
+fn eval_tatoeba_writes_the_documented_metric_keys() {
+    let Some(setup) = support::real_setup("eval-tatoeba") else {
+        return;
+    };
+    let dir = temp_dir("eval-tatoeba");
+    let model = setup.model_dir.to_string_lossy().into_owned();
+    let cache = dir.join("cache");
+    let cache = cache.to_str().expect("utf-8");
+    let data = setup.data_dir.to_string_lossy().into_owned();
+    let read_json = |p: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).expect("json written")).expect("valid JSON")
+    };
+
     let json = dir.join("tatoeba.json");
     ok(xling(&[
         "eval",
@@ -366,6 +399,23 @@ fn eval_writes_the_documented_metric_keys() {
         v["per_language"]["deu"]["accuracy"].as_f64().unwrap_or(0.0) > 0.8,
         "{v}"
     );
+
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `xling eval beir` on a tiny data set in the standard layout.
+#[test]
+fn eval_beir_writes_the_documented_metric_keys() {
+    let Some(setup) = support::real_setup("eval-beir") else {
+        return;
+    };
+    let dir = temp_dir("eval-beir");
+    let model = setup.model_dir.to_string_lossy().into_owned();
+    let cache = dir.join("cache");
+    let cache = cache.to_str().expect("utf-8");
+    let read_json = |p: &Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(p).expect("json written")).expect("valid JSON")
+    };
 
     // A tiny BEIR dataset in the standard layout.
     let beir = dir.join("beir");
