@@ -1,7 +1,7 @@
 //! Temporary directories for the readers' tests.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::read_inputs;
@@ -27,12 +27,6 @@ impl TempDir {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(&path, contents).unwrap();
         path
-    }
-
-    /// The directory itself.
-    #[allow(dead_code)]
-    pub(crate) fn path(&self) -> &Path {
-        &self.0
     }
 }
 
