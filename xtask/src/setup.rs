@@ -330,6 +330,7 @@ fn ensure_converted(xling: &Path, source: &Path, charsmap: &Path, out: &Path) ->
     let stamp_file = out.join(".converted-by");
     let up_to_date = out.join("model.gguf").is_file()
         && out.join("tokenizer.json").is_file()
+        && out.join("tokenizer.xlt").is_file()
         && fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp);
     if up_to_date {
         say(format_args!("{}: already present", out.display()));

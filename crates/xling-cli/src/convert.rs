@@ -35,9 +35,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &args.out.join(xling_model::model::TOKENIZER_FILE),
         &converted.tokenizer_json,
     )?;
+    crate::fsutil::write_atomic(
+        &args.out.join(xling_model::model::COMPACT_TOKENIZER_FILE),
+        &converted.tokenizer_compact,
+    )?;
     let c = &converted.config;
     eprintln!(
-        "xling: wrote {} ({} layers, hidden {}, {} embedding rows, {} MB) and tokenizer.json ({} pieces)",
+        "xling: wrote {} ({} layers, hidden {}, {} embedding rows, {} MB) and tokenizer.json + tokenizer.xlt ({} pieces)",
         args.out.display(),
         c.num_layers,
         c.hidden_size,

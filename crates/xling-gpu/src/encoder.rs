@@ -251,8 +251,8 @@ mod tests {
         let encoder = pollster::block_on(GpuEncoder::open(AdapterChoice::Any, &files.gguf))
             .expect("a GPU adapter (without a GPU: apt-get install mesa-vulkan-drivers)")
             .with_max_tokens(max_tokens);
-        let tokenizer =
-            Tokenizer::from_json(&files.tokenizer_json, encoder.config()).expect("tokenizer");
+        let tokenizer = Tokenizer::from_bytes(files.tokenizer_json.clone(), encoder.config())
+            .expect("tokenizer");
         Embedder::new(tokenizer, encoder)
     }
 

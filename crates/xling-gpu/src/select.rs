@@ -62,7 +62,7 @@ async fn load_gpu(
     device: Device,
 ) -> Result<(Tokenizer, GpuEncoder, BackendReport)> {
     let candidate = GpuCandidate::open(device, &files.gguf).await?;
-    let tokenizer = Tokenizer::from_json(&files.tokenizer_json, candidate.config())?;
+    let tokenizer = Tokenizer::from_bytes(files.tokenizer_json.clone(), candidate.config())?;
     let (encoder, report) = candidate
         .verify(&tokenizer, || {
             SelfTest::compute(&Embedder::load_with(files, WeightFormat::Q4_0)?)
@@ -116,7 +116,8 @@ mod tests {
         let files = tiny_model_files(52);
         let encoder =
             pollster::block_on(GpuEncoder::open(AdapterChoice::Any, &files.gguf)).unwrap();
-        let tokenizer = Tokenizer::from_json(&files.tokenizer_json, encoder.config()).unwrap();
+        let tokenizer =
+            Tokenizer::from_bytes(files.tokenizer_json.clone(), encoder.config()).unwrap();
         let own = SelfTest::read(&files.gguf).unwrap().unwrap();
         assert!(pollster::block_on(encoder.self_test(&tokenizer, &own)).unwrap() > 0.999);
         let other = SelfTest::read(&tiny_model_files(53).gguf).unwrap().unwrap();

@@ -100,7 +100,7 @@ fn gpu_embeddings_match_the_cpu_on_the_real_model() {
         .expect("a GPU adapter (without a GPU: apt-get install mesa-vulkan-drivers)");
     let adapter = encoder.gpu().summary().clone();
     let tokenizer =
-        Tokenizer::from_json(&files.tokenizer_json, encoder.config()).expect("tokenizer");
+        Tokenizer::from_bytes(files.tokenizer_json.clone(), encoder.config()).expect("tokenizer");
     let gpu = Embedder::new(tokenizer, encoder);
 
     let texts = texts(&data);

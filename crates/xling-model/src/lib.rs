@@ -37,12 +37,15 @@ pub use tokenize::{Prefix, Tokenizer};
 pub struct ModelFiles {
     /// The bytes of `model.gguf`: weights, configuration and self-test vectors.
     pub gguf: Vec<u8>,
-    /// The bytes of `tokenizer.json`, checked against the model on load.
+    /// The tokenizer: the bytes of `tokenizer.xlt` (compact, read in place) or
+    /// of `tokenizer.json` (told apart by their first bytes), checked against
+    /// the model on load.
     pub tokenizer_json: Vec<u8>,
 }
 
 impl ModelFiles {
-    /// Reads `model.gguf` and `tokenizer.json` from a directory.
+    /// Reads `model.gguf` and the tokenizer from a directory: `tokenizer.xlt`
+    /// when the directory has one, else `tokenizer.json`.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn read_dir(dir: impl AsRef<std::path::Path>) -> Result<Self> {
         let dir = dir.as_ref();
@@ -60,7 +63,11 @@ impl ModelFiles {
         };
         Ok(Self {
             gguf: read(model::MODEL_FILE)?,
-            tokenizer_json: read(model::TOKENIZER_FILE)?,
+            tokenizer_json: if dir.join(model::COMPACT_TOKENIZER_FILE).is_file() {
+                read(model::COMPACT_TOKENIZER_FILE)?
+            } else {
+                read(model::TOKENIZER_FILE)?
+            },
         })
     }
 }

@@ -83,12 +83,11 @@ impl Query {
 /// word-boundary piece and pieces made only of punctuation.
 pub fn lexical_terms(tokenizer: &Tokenizer, text: &str) -> Result<Vec<u32>> {
     let ids = tokenizer.content_ids(&text.to_lowercase(), Prefix::None)?;
-    let inner = tokenizer.inner();
     Ok(ids
         .into_iter()
         .filter(|id| {
-            inner
-                .id_to_token(*id)
+            tokenizer
+                .piece(*id)
                 .is_some_and(|piece| piece.chars().any(|c| c.is_alphanumeric()))
         })
         .collect())

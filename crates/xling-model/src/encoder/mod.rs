@@ -88,23 +88,22 @@ impl Embedder<CpuEncoder> {
     /// Loads the model on the CPU backend, choosing how layer weights are kept.
     pub fn load_with(files: &crate::ModelFiles, format: WeightFormat) -> Result<Self> {
         let mut weights = crate::model::ModelWeights::from_gguf(&files.gguf)?;
-        let tokenizer = Tokenizer::from_json(&files.tokenizer_json, &weights.config)?;
+        let tokenizer = Tokenizer::from_bytes(files.tokenizer_json.clone(), &weights.config)?;
         let encoder = CpuEncoder::new(&mut weights, format)?;
         Ok(Self::new(tokenizer, encoder))
     }
 
-    /// [`Embedder::load_with`] that frees each file as soon as it is read:
-    /// the tokenizer first (the largest allocation), then the weights, so
-    /// the model bytes are gone before the weights are copied out. Where
-    /// memory never shrinks (WASM) the peak stays allocated for good.
+    /// [`Embedder::load_with`] that takes the files: the compact tokenizer
+    /// keeps its bytes in place, and the model bytes are freed once the
+    /// weights are copied out. Where memory never shrinks (WASM) the peak
+    /// stays allocated for good.
     pub fn load_owned(files: crate::ModelFiles, format: WeightFormat) -> Result<Self> {
         let crate::ModelFiles {
             gguf,
             tokenizer_json,
         } = files;
         let config = crate::model::gguf::read_model_config(&gguf)?;
-        let tokenizer = Tokenizer::from_json(&tokenizer_json, &config)?;
-        drop(tokenizer_json);
+        let tokenizer = Tokenizer::from_bytes(tokenizer_json, &config)?;
         let mut weights = crate::model::ModelWeights::from_gguf(&gguf)?;
         drop(gguf);
         let encoder = CpuEncoder::new(&mut weights, format)?;

@@ -16,6 +16,8 @@ pub struct ConvertedModel {
     pub gguf: Vec<u8>,
     /// The bytes to write as `tokenizer.json`.
     pub tokenizer_json: Vec<u8>,
+    /// The bytes to write as `tokenizer.xlt` (the same vocabulary, compact).
+    pub tokenizer_compact: Vec<u8>,
     /// The configuration stored in `gguf`, for the converter's report.
     pub config: ModelConfig,
 }
@@ -81,9 +83,11 @@ fn convert(source: &[u8], charsmap: Option<&[u8]>) -> Result<ConvertedModel> {
     let self_test = SelfTest::compute(&Embedder::load(&files)?)?;
     let gguf = write_gguf(&config, &model, self_test.metadata())?;
     let tokenizer_json = files.tokenizer_json;
+    let tokenizer_compact = super::compact::build_compact_tokenizer(&tokenizer_json)?;
     Ok(ConvertedModel {
         gguf,
         tokenizer_json,
+        tokenizer_compact,
         config,
     })
 }

