@@ -69,8 +69,7 @@ fn peak_rss_of(cmd: &mut Command, input: Option<&Path>, show: bool) -> Result<f6
     let shown = format!("{cmd:?}");
     say(format_args!("running {shown}"));
     if let Some(input) = input {
-        let file =
-            File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
+        let file = File::open(input).with_context(|| format!("cannot open {}", input.display()))?;
         cmd.stdin(Stdio::from(file));
     }
     if !show {
@@ -124,8 +123,7 @@ fn tatoeba_sentences(data: &Path, n: usize) -> Result<Vec<String>> {
     }
     let mut lists = Vec::new();
     for f in &files {
-        let text =
-            fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let text = fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?;
         let lines: Vec<String> = text
             .lines()
             .map(str::trim)
@@ -184,7 +182,10 @@ pub fn bench_memory(s: &Setup, data: &Path, args: &[OsString]) -> Result<()> {
     let sentences = tatoeba_sentences(data, options.sentences.max(options.index_sentences))?;
     let lines = dir.join("sentences.txt");
     // Newlines inside a sentence would split it: Tatoeba lines have none.
-    fs::write(&lines, sentences[..options.sentences.min(sentences.len())].join("\n"))?;
+    fs::write(
+        &lines,
+        sentences[..options.sentences.min(sentences.len())].join("\n"),
+    )?;
     let docs = dir.join("documents.json");
     let n_index = options.index_sentences.min(sentences.len());
     fs::write(&docs, documents_json(&sentences[..n_index]))?;

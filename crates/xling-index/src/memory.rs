@@ -77,7 +77,7 @@ impl IndexMemory {
 /// Heap bytes of a language prior (its codes and mean vectors).
 pub fn prior_bytes(prior: &LanguagePrior) -> usize {
     let languages = prior.languages();
-    languages.len() * size_of::<crate::languages::PriorLanguage>()
+    std::mem::size_of_val(languages)
         + languages
             .iter()
             .map(|l| l.code.capacity() + vec_bytes(&l.passage_mean) + vec_bytes(&l.query_mean))

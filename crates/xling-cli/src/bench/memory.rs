@@ -168,13 +168,13 @@ fn print_report(r: &Report) {
         "native engine memory, {} weights (model load {:.0} ms); MB",
         r.weights, r.model_load_ms
     );
-    let header: Vec<&str> = r.points.iter().map(|p| p.label.as_str()).collect();
-    println!("{:<22} {}", "", header.join("   "));
-    let width = header.iter().map(|h| h.len()).max().unwrap_or(8);
+    let header: Vec<String> = r.points.iter().map(|p| p.label.clone()).collect();
+    let width = header.iter().map(String::len).max().unwrap_or(8);
     let row = |name: &str, values: Vec<String>| {
         let cells: Vec<String> = values.iter().map(|v| format!("{v:>width$}")).collect();
         println!("{name:<22} {}", cells.join("   "));
     };
+    row("", header);
     for (i, (name, _)) in r.points[0].usage.parts().iter().enumerate() {
         row(
             name,
@@ -186,7 +186,10 @@ fn print_report(r: &Report) {
     }
     row(
         "counted",
-        r.points.iter().map(|p| mb(p.counted_bytes as f64)).collect(),
+        r.points
+            .iter()
+            .map(|p| mb(p.counted_bytes as f64))
+            .collect(),
     );
     row(
         "RSS at start",
@@ -200,7 +203,10 @@ fn print_report(r: &Report) {
         "unaccounted",
         r.points
             .iter()
-            .map(|p| p.unaccounted_bytes.map_or_else(|| "–".into(), |b| mb(b as f64)))
+            .map(|p| {
+                p.unaccounted_bytes
+                    .map_or_else(|| "–".into(), |b| mb(b as f64))
+            })
             .collect(),
     );
     row(
