@@ -44,8 +44,9 @@ export const REQUEST = Object.freeze({
   import: 'import',
   /** Serial. Deletes every document, in memory and in storage. Args: none. Result: { stats }. */
   clear: 'clear',
-  /** For the benchmark: the engine's WASM linear memory. Args: none.
-   *  Result: { wasmBytes }. */
+  /** For the benchmark: the engine's WASM linear memory and where it goes. Args: none.
+   *  Result: { wasmBytes, usage } (`usage`: `engine.memoryUsage()`, an
+   *  XlingMemoryUsage of bytes by part; null before the engine is loaded). */
   memory: 'memory',
 });
 

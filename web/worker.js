@@ -110,8 +110,14 @@ const HANDLERS = {
     return { result: { hits, queryLanguage, tookMs: performance.now() - started } };
   },
   [REQUEST.stats]: async () => ({ result: stats() }),
-  // For the benchmark: the engine's linear memory (it only ever grows).
-  [REQUEST.memory]: async () => ({ result: { wasmBytes: wasm ? wasm.memory.buffer.byteLength : 0 } }),
+  // For the benchmark: the engine's linear memory (it only ever grows) and
+  // the engine's own breakdown of it.
+  [REQUEST.memory]: async () => ({
+    result: {
+      wasmBytes: wasm ? wasm.memory.buffer.byteLength : 0,
+      usage: engine && !broken ? engine.memoryUsage() : null,
+    },
+  }),
   [REQUEST.export]: async () => {
     const bytes = needEngine().save();
     return { result: { bytes }, transfer: [bytes.buffer] };

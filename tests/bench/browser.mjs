@@ -5,7 +5,10 @@
 // survive restarts): the first visit (model download), the cold start from
 // the cache (median of 3 restarts), indexing throughput (200 XQuAD-R
 // paragraphs; 10,000 Tatoeba sentences in requests of 1,000), the engine's
-// wasm memory after indexing, and query latency (median, p95; semantic and
+// wasm memory right after it is ready and after indexing, with the engine's
+// own breakdown of it (`engine.memoryUsage()`: model weights, tokenizer,
+// prior, index parts; the rest is allocator slack and the load's high-water
+// mark), and query latency (median, p95; semantic and
 // hybrid) end to end in the page and inside the worker. The native side is
 // `xling bench native` on the same files, one thread, Q4_0 weights as in the
 // browser. Then the encoder on WebGPU next to the WASM CPU path in the same
@@ -44,6 +47,12 @@ const K = 10;
 const MODES = ['semantic', 'hybrid'];
 const ENCODE_RATIO_TARGET = 0.5;
 const SHORT_QUERY_MS_TARGET = 30;
+/** Light-engine targets (issue 16): WASM linear memory of the benchmark
+ *  worker's engine right after it is ready, and after the 10k sentences;
+ *  the app ready from Cache Storage (median cold start). */
+const WASM_AFTER_LOAD_MB_TARGET = 110;
+const WASM_AFTER_10K_MB_TARGET = 140;
+const READY_FROM_CACHE_MS_TARGET = 600;
 /** Model download and engine start on a slow machine. */
 const READY_TIMEOUT_MS = 10 * 60 * 1000;
 /** Background graph building after the last add, if any is due. */
@@ -364,20 +373,26 @@ async function withProgress(page, label, promise) {
   }
 }
 
-/** The engine's linear memory, or null where the worker has no `memory`
- *  request (an older build: said once). */
+/** The engine's linear memory and its breakdown (`usage`, null from a build
+ *  without `memoryUsage`), or null where the worker has no `memory` request
+ *  (an older build: said once). */
 let memoryUnsupported = false;
-async function wasmBytes(page) {
+async function wasmMemory(page) {
   if (memoryUnsupported) return null;
   try {
     const { result } = await benchRequest(page, 'memory');
-    return result.wasmBytes;
+    return { wasmBytes: result.wasmBytes, usage: result.usage || null };
   } catch (error) {
     memoryUnsupported = true;
     const reason = String(error.message).split('\n')[0].replace(/^page\.evaluate: (Error: )?/, '');
     log(`warning: the worker answered no memory request (${reason}); wasm memory not measured`);
     return null;
   }
+}
+
+async function wasmBytes(page) {
+  const m = await wasmMemory(page);
+  return m ? m.wasmBytes : null;
 }
 
 /** The encoder on WebGPU against the CPU path of the same engine, in the
@@ -510,6 +525,9 @@ async function runBrowser(appUrl, profile, inputs, grid) {
   out.storage = init.result.storage;
   out.backend = init.result.backend;
   log(`benchmark worker: engine ready in ${init.ms.toFixed(0)} ms (documents on ${out.backend.backend}: ${out.backend.reason}; index stored in ${out.storage})`);
+  const afterLoad = await wasmMemory(page);
+  out.wasm_bytes_after_load = afterLoad ? afterLoad.wasmBytes : null;
+  out.memory_after_load = afterLoad ? afterLoad.usage : null;
   await benchRequest(page, 'clear');
   out.wasm_bytes_baseline = await wasmBytes(page);
 
@@ -557,7 +575,9 @@ async function runBrowser(appUrl, profile, inputs, grid) {
     passages_per_second: passages / (ms / 1000),
     requests: chunks,
   };
-  out.wasm_bytes_after_tatoeba = await wasmBytes(page);
+  const afterTatoeba = await wasmMemory(page);
+  out.wasm_bytes_after_tatoeba = afterTatoeba ? afterTatoeba.wasmBytes : null;
+  out.memory_after_tatoeba = afterTatoeba ? afterTatoeba.usage : null;
   // Background graph building (none below the exact-search threshold).
   const waitStart = Date.now();
   let stats = (await benchRequest(page, 'stats')).result;
@@ -696,6 +716,78 @@ function printTable(browser, native, nSentences) {
   );
 }
 
+/** The light-engine figures against their targets: each "met" or "missed"
+ *  (never fatal); "–" where not measured. */
+function memoryTargets(browser, nSentences) {
+  const mb = (bytes) => (bytes == null ? null : bytes / 1e6);
+  const row = (figure, value, target, unit, note = '') => ({
+    figure,
+    value,
+    target,
+    unit,
+    met: value == null ? null : value <= target,
+    note,
+  });
+  return [
+    row('wasm memory after Engine load', mb(browser.wasm_bytes_after_load), WASM_AFTER_LOAD_MB_TARGET, 'MB'),
+    row(
+      `wasm memory after ${nSentences} sentences`,
+      mb(browser.wasm_bytes_after_tatoeba),
+      WASM_AFTER_10K_MB_TARGET,
+      'MB',
+      nSentences === 10000 ? '' : '(the target is for 10,000)',
+    ),
+    row('model ready from Cache Storage (median cold start)', browser.cold_start_median_ms, READY_FROM_CACHE_MS_TARGET, 'ms'),
+  ];
+}
+
+function printTargets(rows) {
+  console.log('\nLight-engine targets (issue 16)');
+  const width = Math.max(...rows.map((r) => r.figure.length));
+  for (const r of rows) {
+    const verdict = r.met == null ? 'not measured' : r.met ? 'met' : 'missed';
+    const value = r.value == null ? '–' : `${fmt(r.value, r.unit === 'ms' ? 0 : 1)} ${r.unit}`;
+    console.log(`${r.figure.padEnd(width)}   ${value.padStart(10)}   ≤ ${r.target} ${r.unit}   ${verdict} ${r.note}`.trimEnd());
+  }
+}
+
+/** The engine's own account of its memory (`engine.memoryUsage()`), after
+ *  load and after the sentences, next to the linear memory. */
+function printMemoryBreakdown(browser, nSentences) {
+  const points = [
+    ['after load', browser.memory_after_load],
+    [`after ${nSentences} sentences`, browser.memory_after_tatoeba],
+  ].filter(([, u]) => u);
+  if (points.length === 0) {
+    console.log('\nwasm memory breakdown: not measured (this build has no engine.memoryUsage())');
+    return;
+  }
+  const parts = [
+    ['token embeddings', (u) => u.tokenEmbeddings],
+    ['positions', (u) => u.positions],
+    ['layers', (u) => u.layers],
+    ['tokenizer (estimate)', (u) => u.tokenizer],
+    ['language prior', (u) => u.prior],
+    ['index: dense vectors', (u) => u.index.denseVectors],
+    ['index: graphs', (u) => u.index.graphs],
+    ['index: exact buffer', (u) => u.index.exactBuffer],
+    ['index: lexical postings', (u) => u.index.lexical],
+    ['index: texts, metadata', (u) => u.index.texts],
+    ['index: passage records', (u) => u.index.passages],
+    ['index: language stats', (u) => u.index.languages],
+    ['index: its prior copy', (u) => u.index.prior],
+    ['counted', (u) => u.counted],
+    ['wasm linear memory', (u) => u.wasmBytes],
+    ['allocator slack / unaccounted', (u) => u.unaccounted],
+  ];
+  const rows = [['wasm memory, MB', ...points.map(([label]) => label)]];
+  for (const [name, get] of parts) rows.push([name, ...points.map(([, u]) => fmt(get(u) / 1e6))]);
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  console.log('');
+  for (const r of rows) console.log(r.map((v, c) => (c === 0 ? String(v).padEnd(widths[c]) : String(v).padStart(widths[c]))).join('   '));
+  console.log('unaccounted = linear memory − counted: allocator slack and transient peaks (the model load\'s), which WASM never returns.');
+}
+
 function printGpuTable(gpu) {
   if (gpu.error) {
     console.log(`\nWebGPU: not measured (${gpu.error})`);
@@ -738,7 +830,7 @@ function machineInfo(browser) {
   };
 }
 
-function buildReport(options, appUrl, browser, native, nativeAll) {
+function buildReport(options, appUrl, browser, native, nativeAll, nSentences) {
   const nset = (i) => (native ? native.sets[i] : null);
   const encode = {
     xquad: ratio(browser.xquad.passages_per_second, nset(0) && nset(0).passages_per_second),
@@ -771,6 +863,11 @@ function buildReport(options, appUrl, browser, native, nativeAll) {
       // whole XQuAD-R questions (8–20 words) are reported as question_met.
       short_query_met: Object.fromEntries(MODES.map((m) => [m, browser.short_queries[m].end_to_end.median_ms <= SHORT_QUERY_MS_TARGET])),
       question_met: Object.fromEntries(MODES.map((m) => [m, browser.queries[m].end_to_end.median_ms <= SHORT_QUERY_MS_TARGET])),
+      wasm_after_load_mb_target: WASM_AFTER_LOAD_MB_TARGET,
+      wasm_after_10k_mb_target: WASM_AFTER_10K_MB_TARGET,
+      ready_from_cache_ms_target: READY_FROM_CACHE_MS_TARGET,
+      // value, target, unit, met (null: not measured) of each light-engine figure.
+      light_engine: memoryTargets(browser, nSentences),
     },
   };
 }
@@ -805,6 +902,8 @@ async function main() {
       }
     }
     printTable(browser, native, inputs.tatoeba.length);
+    printMemoryBreakdown(browser, inputs.tatoeba.length);
+    printTargets(memoryTargets(browser, inputs.tatoeba.length));
     if (browser.gpu) printGpuTable(browser.gpu);
     if (nativeAll) {
       console.log(
@@ -813,7 +912,7 @@ async function main() {
           `; semantic query median ${fmt(nativeAll.queries.semantic.median_ms)} ms, hybrid ${fmt(nativeAll.queries.hybrid.median_ms)} ms`,
       );
     }
-    const report = buildReport(options, appUrl, browser, native, nativeAll);
+    const report = buildReport(options, appUrl, browser, native, nativeAll, inputs.tatoeba.length);
     fs.mkdirSync(path.dirname(path.resolve(jsonOut)), { recursive: true });
     fs.writeFileSync(jsonOut, JSON.stringify(report, null, 2));
     log(`wrote ${jsonOut}`);

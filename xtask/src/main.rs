@@ -1,6 +1,7 @@
 //! Project automation, following the cargo-xtask convention:
 //! `cargo xtask up`, `cargo xtask test`, `cargo xtask bench`.
 
+mod memory;
 mod serve;
 mod setup;
 mod util;
@@ -25,7 +26,10 @@ commands:
   test [-- ARGS...]    setup, fmt, clippy, tests (ARGS go to `cargo test`), web build,
                        package and end-to-end browser tests, bench smoke run
   bench [ARGS...]      setup, then `xling bench encode` (ARGS are appended)
-  bench web [ARGS...]  the browser benchmark against native xling (tests/bench/browser.mjs)";
+  bench web [ARGS...]  the browser benchmark against native xling (tests/bench/browser.mjs)
+  bench memory [--sentences N] [--index-sentences N]
+                       native peak RSS of xling embed/index/search (ru_maxrss) and the
+                       engine's memory breakdown (xling bench memory); no browser";
 
 fn main() -> ExitCode {
     match try_main() {
@@ -51,6 +55,12 @@ fn try_main() -> Result<()> {
         Some("test") => test(&root, strip_separator(args)),
         Some("bench") if args.first().is_some_and(|a| a == "web") => {
             bench_web(&root, strip_separator(args[1..].to_vec()))
+        }
+        Some("bench") if args.first().is_some_and(|a| a == "memory") => {
+            let data = data_dir(&root)?;
+            let s = setup(&root)?;
+            say("step: bench memory");
+            memory::bench_memory(&s, &data, &strip_separator(args[1..].to_vec()))
         }
         Some("bench") => bench(&root, strip_separator(args)),
         Some("help" | "-h" | "--help") => {

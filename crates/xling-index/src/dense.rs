@@ -463,6 +463,24 @@ impl DenseIndex {
         Ok(scored)
     }
 
+    /// Heap bytes of (the int8 vectors with their scales and per-passage
+    /// flags, the HNSW graphs, the exact buffer's ids), for
+    /// [`crate::memory::IndexMemory`].
+    pub fn heap_bytes(&self) -> (usize, usize, usize) {
+        use crate::memory::vec_bytes;
+        let vectors = vec_bytes(&self.codes)
+            + vec_bytes(&self.scales)
+            + vec_bytes(&self.live)
+            + vec_bytes(&self.location);
+        let graphs = vec_bytes(&self.segments)
+            + self
+                .segments
+                .iter()
+                .map(|s| s.graph.heap_bytes())
+                .sum::<usize>();
+        (vectors, graphs, vec_bytes(&self.buffer))
+    }
+
     /// Section bytes for a snapshot.
     pub fn write(&self, w: &mut Writer) -> Result<()> {
         let c = &self.config;

@@ -234,6 +234,16 @@ impl Graph {
             upper,
         })
     }
+
+    /// Heap bytes of the links and point ids (by capacity), for
+    /// [`crate::memory::IndexMemory`].
+    pub fn heap_bytes(&self) -> usize {
+        use crate::memory::vec_bytes;
+        vec_bytes(&self.values)
+            + vec_bytes(&self.zero)
+            + vec_bytes(&self.upper)
+            + self.upper.iter().map(vec_bytes).sum::<usize>()
+    }
 }
 
 /// A node's links: they are packed at the front, `NO_LINK` after the last.

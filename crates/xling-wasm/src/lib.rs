@@ -14,6 +14,7 @@ mod convert;
 mod error;
 mod fetch;
 mod job;
+mod memory;
 
 use std::cell::{Ref, RefCell, RefMut};
 use std::rc::Rc;

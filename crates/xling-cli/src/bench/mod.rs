@@ -6,6 +6,7 @@ mod common;
 mod encode;
 mod gpu;
 mod index;
+mod memory;
 mod native;
 
 pub use common::EncodeArgs;
@@ -18,6 +19,8 @@ pub enum BenchCommand {
     Index(index::Args),
     /// Native side of the browser benchmark: indexing and query latency on given files.
     Native(native::Args),
+    /// Where the engine's memory goes: its own breakdown next to the process's RSS.
+    Memory(memory::Args),
 }
 
 /// Runs one benchmark command.
@@ -27,5 +30,6 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Encode(args) => encode::run(args),
         BenchCommand::Index(args) => index::run(args),
         BenchCommand::Native(args) => native::run(args),
+        BenchCommand::Memory(args) => memory::run(args),
     }
 }

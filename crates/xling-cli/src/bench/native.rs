@@ -255,7 +255,7 @@ fn time_queries(
     })
 }
 
-fn read_documents(path: &Path) -> anyhow::Result<Vec<Document>> {
+pub(super) fn read_documents(path: &Path) -> anyhow::Result<Vec<Document>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let docs: Vec<Document> = serde_json::from_slice(&bytes).with_context(|| {
         format!(

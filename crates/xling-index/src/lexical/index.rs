@@ -230,6 +230,15 @@ impl LexicalIndex {
         self.total_len -= u64::from(len);
         Ok(true)
     }
+
+    /// Heap bytes of the posting lists (the map and every list, by
+    /// capacity) and the passage lengths, for [`crate::memory::IndexMemory`].
+    pub fn heap_bytes(&self) -> usize {
+        use crate::memory::{hash_map_bytes, vec_bytes};
+        hash_map_bytes(&self.postings)
+            + self.postings.values().map(vec_bytes).sum::<usize>()
+            + vec_bytes(&self.doc_len)
+    }
 }
 
 #[cfg(test)]

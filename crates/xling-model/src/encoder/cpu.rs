@@ -12,6 +12,9 @@ use super::WindowEncoder;
 use crate::error::{Error, Result};
 use crate::model::{ModelConfig, ModelWeights};
 
+mod memory;
+pub use memory::WeightBytes;
+
 /// How the layer weights are held for the matrix products.
 ///
 /// Both keep activations in f32 (the reference quantizes them to int8; f32 is
