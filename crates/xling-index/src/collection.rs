@@ -629,7 +629,8 @@ fn passage_languages(
 }
 
 /// The text embedded for a passage: e5 was trained on "title text".
-fn embedding_text(doc: &Document, passage: &str) -> String {
+/// The text a passage is embedded and term-indexed as: the title, then the passage.
+pub(crate) fn embedding_text(doc: &Document, passage: &str) -> String {
     match doc.title.as_deref().map(str::trim) {
         Some(title) if !title.is_empty() => format!("{title} {passage}"),
         _ => passage.to_string(),

@@ -38,6 +38,7 @@ pub mod graph;
 pub mod lang;
 pub mod languages;
 pub mod lexical;
+pub mod prune;
 mod search;
 pub mod snapshot;
 pub mod vector;
