@@ -32,16 +32,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if docs.is_empty() {
         anyhow::bail!("no documents found in the inputs (empty corpus): nothing to index");
     }
-    let embedder = args.model.load()?;
+    let (embedder, model_name) = args.model.load_named()?;
     let mut index = if args.append {
         let bytes = std::fs::read(&args.out)
             .with_context(|| format!("cannot read {} to append to it", args.out.display()))?;
-        Index::from_bytes_for(&bytes, embedder.tokenizer())
-            .with_context(|| format!("cannot load {}", args.out.display()))?
+        Index::from_bytes_for(&bytes, embedder.tokenizer()).with_context(|| {
+            format!(
+                "cannot load {} with model {model_name:?} ({})",
+                args.out.display(),
+                args.model.model.display()
+            )
+        })?
     } else {
         let mut config = IndexConfig::default();
         config.dense.build_threads = args.build_threads;
         let mut index = Index::for_model(&embedder, config);
+        index.set_model_name(model_name);
         match LanguagePrior::read_model_dir(&args.model.model)? {
             Some(prior) => index.set_language_prior(prior)?,
             None => eprintln!(

@@ -9,6 +9,7 @@ mod fsutil;
 mod index;
 mod plot;
 mod prior;
+mod prune;
 mod search;
 
 use std::path::PathBuf;
@@ -49,6 +50,8 @@ enum Command {
     Eval(eval::Args),
     /// Compute the model's language prior from Tatoeba into the model directory.
     Prior(prior::Args),
+    /// Write a smaller model directory for a deployment's languages and documents.
+    Prune(prune::Args),
     /// Write the web app's multilingual demo collection (from XQuAD-R).
     DemoCollection(demo::Args),
     /// Measure speed against the reference engine.
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
         Command::Search(args) => search::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Prior(args) => prior::run(args),
+        Command::Prune(args) => prune::run(args),
         Command::DemoCollection(args) => demo::run(args),
         Command::Bench(cmd) => bench::run(cmd),
     };
@@ -101,11 +105,18 @@ pub type CliEmbedder = xling_model::Embedder<xling_gpu::AnyEncoder>;
 impl ModelArgs {
     /// Loads the model on the chosen device and says on stderr which one.
     pub fn load(&self) -> anyhow::Result<CliEmbedder> {
+        Ok(self.load_named()?.0)
+    }
+
+    /// [`ModelArgs::load`], with the model's name (`general.name`), which
+    /// indexes record and mismatches show.
+    pub fn load_named(&self) -> anyhow::Result<(CliEmbedder, String)> {
         let files = xling_model::ModelFiles::read_dir(&self.model)?;
+        let name = xling_model::model::gguf::read_model_config(&files.gguf)?.name;
         let (embedder, report) = xling_gpu::load_embedder(&files, self.device, self.weights)
             .map_err(|e| anyhow::anyhow!("--device {:?}: {e}", self.device))?;
         eprintln!("xling: encoder on {report}");
-        Ok(embedder)
+        Ok((embedder, name))
     }
 
     /// Only the tokenizer (for commands that need no encoding).

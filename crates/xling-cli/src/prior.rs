@@ -8,12 +8,13 @@
 //! that a Tatoeba evaluation over the first lines (`xling eval tatoeba
 //! --limit`) never sees statistics of its own queries. XQuAD-R is never used.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::bail;
 use xling_eval::runners::{prior_from_sentences, prior_sentences, tatoeba_set};
 use xling_eval::Embeddings;
-use xling_index::PRIOR_FILE;
+use xling_index::lang::normalize_language;
+use xling_index::{LanguagePrior, PRIOR_FILE};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -34,30 +35,12 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    if args.sentences == 0 {
-        bail!("--sentences must be at least 1");
-    }
-    let tokenizer = args.model.load_tokenizer()?;
-    let engine = xling_eval::Engine::Xling;
-    let encoder = crate::eval::load_encoder(&args.model, engine)?;
-    let mut embeddings = Embeddings::open(
-        engine.name(),
+    let prior = compute(
+        &args.model,
+        &args.data,
+        args.sentences,
+        None,
         args.cache.as_deref(),
-        &tokenizer,
-        Some(encoder),
-    )?;
-    let (dir, langs) = tatoeba_set(&args.data, &[])?;
-    let texts = prior_sentences(&dir, &langs, args.sentences)?;
-    let total: usize = texts.values().map(Vec::len).sum();
-    eprintln!(
-        "xling prior: {} languages, {total} sentences (both prefixes)",
-        texts.len()
-    );
-    let prior = prior_from_sentences(
-        &mut embeddings,
-        &crate::eval::Bars,
-        tokenizer.model_fingerprint(),
-        &texts,
     )?;
     let out = args
         .out
@@ -70,4 +53,38 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         prior.languages().len()
     );
     Ok(())
+}
+
+/// The prior of `model` from the Tatoeba files in `data`: every language,
+/// or only `languages` (xling codes; English is always estimated).
+pub fn compute(
+    model: &crate::ModelArgs,
+    data: &Path,
+    sentences: usize,
+    languages: Option<&[String]>,
+    cache: Option<&Path>,
+) -> anyhow::Result<LanguagePrior> {
+    if sentences == 0 {
+        bail!("--sentences must be at least 1");
+    }
+    let tokenizer = model.load_tokenizer()?;
+    let engine = xling_eval::Engine::Xling;
+    let encoder = crate::eval::load_encoder(model, engine)?;
+    let mut embeddings = Embeddings::open(engine.name(), cache, &tokenizer, Some(encoder))?;
+    let (dir, mut langs) = tatoeba_set(data, &[])?;
+    if let Some(keep) = languages {
+        langs.retain(|l| normalize_language(l).is_some_and(|c| keep.contains(&c)));
+    }
+    let texts = prior_sentences(&dir, &langs, sentences)?;
+    let total: usize = texts.values().map(Vec::len).sum();
+    eprintln!(
+        "xling prior: {} languages, {total} sentences (both prefixes)",
+        texts.len()
+    );
+    Ok(prior_from_sentences(
+        &mut embeddings,
+        &crate::eval::Bars,
+        tokenizer.model_fingerprint(),
+        &texts,
+    )?)
 }

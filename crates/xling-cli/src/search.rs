@@ -60,11 +60,16 @@ struct JsonHit<'a> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let embedder = args.model.load()?;
+    let (embedder, model_name) = args.model.load_named()?;
     let bytes = std::fs::read(&args.index)
         .with_context(|| format!("cannot read {}", args.index.display()))?;
-    let index = Index::from_bytes_for(&bytes, embedder.tokenizer())
-        .with_context(|| format!("cannot load {}", args.index.display()))?;
+    let index = Index::from_bytes_for(&bytes, embedder.tokenizer()).with_context(|| {
+        format!(
+            "cannot load {} with model {model_name:?} ({})",
+            args.index.display(),
+            args.model.model.display()
+        )
+    })?;
     let mut options = SearchOptions {
         mode: args.mode,
         k: args.k,

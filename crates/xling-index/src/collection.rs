@@ -178,6 +178,9 @@ pub(crate) struct PassageRecord {
 /// A searchable collection of documents.
 pub struct Index {
     pub(crate) fingerprint: [u8; 32],
+    /// The name of the model that built it (`general.name`), when the caller
+    /// gave it: saved, so that a mismatch can say which model built the index.
+    pub(crate) model_name: Option<String>,
     pub(crate) config: IndexConfig,
     pub(crate) docs: Vec<DocRecord>,
     /// Live documents by id.
@@ -209,6 +212,7 @@ impl Index {
     pub fn new(fingerprint: [u8; 32], dim: usize, config: IndexConfig) -> Self {
         Self {
             fingerprint,
+            model_name: None,
             dense: DenseIndex::new(dim, config.dense.clone()),
             lexical: LexicalIndex::new(config.bm25),
             languages: LanguageStats::new(dim),
@@ -252,6 +256,18 @@ impl Index {
     /// The fingerprint of the model the index was built with.
     pub fn model_fingerprint(&self) -> [u8; 32] {
         self.fingerprint
+    }
+
+    /// Records the name of the model that builds the index (its
+    /// `general.name`), saved with it so that loading it with another model
+    /// names the one it needs.
+    pub fn set_model_name(&mut self, name: impl Into<String>) {
+        self.model_name = Some(name.into());
+    }
+
+    /// The name of the model that built the index, if it was recorded.
+    pub fn model_name(&self) -> Option<&str> {
+        self.model_name.as_deref()
     }
 
     /// The index's settings.
@@ -309,7 +325,10 @@ impl Index {
     pub(crate) fn check_fingerprint(&self, model: [u8; 32]) -> Result<()> {
         if model != self.fingerprint {
             return Err(Error::ModelMismatch {
-                index: short_hex(&self.fingerprint),
+                index: crate::snapshot::describe_model(
+                    self.model_name.as_deref(),
+                    &short_hex(&self.fingerprint),
+                ),
                 model: short_hex(&model),
             });
         }
@@ -629,7 +648,8 @@ fn passage_languages(
 }
 
 /// The text embedded for a passage: e5 was trained on "title text".
-fn embedding_text(doc: &Document, passage: &str) -> String {
+/// The text a passage is embedded and term-indexed as: the title, then the passage.
+pub(crate) fn embedding_text(doc: &Document, passage: &str) -> String {
     match doc.title.as_deref().map(str::trim) {
         Some(title) if !title.is_empty() => format!("{title} {passage}"),
         _ => passage.to_string(),

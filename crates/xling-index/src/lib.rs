@@ -39,6 +39,7 @@ pub mod lang;
 pub mod languages;
 pub mod lexical;
 pub mod memory;
+pub mod prune;
 mod search;
 pub mod snapshot;
 pub mod vector;

@@ -12,4 +12,4 @@ pub use detect::{
     detect_language, detectable_by_text, language_of_script, normalize_language, Detected,
     UNDETERMINED,
 };
-pub use script::{detect_script, Script};
+pub use script::{detect_script, Script, ALL as ALL_SCRIPTS};

@@ -65,7 +65,7 @@ pub enum Script {
 }
 
 /// Every script, in code order.
-pub(crate) const ALL: [Script; 28] = [
+pub const ALL: [Script; 28] = [
     Script::Unknown,
     Script::Latin,
     Script::Cyrillic,
@@ -136,7 +136,8 @@ impl Script {
         }
     }
 
-    fn of_char(c: char) -> Option<Script> {
+    /// The script of one character; `None` for digits, punctuation and symbols.
+    pub fn of_char(c: char) -> Option<Script> {
         let s = match c as u32 {
             0x41..=0x5A | 0x61..=0x7A | 0xC0..=0x24F | 0x1E00..=0x1EFF => Script::Latin,
             0x370..=0x3FF | 0x1F00..=0x1FFF => Script::Greek,

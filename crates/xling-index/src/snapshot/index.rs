@@ -55,6 +55,9 @@ impl Index {
             prior.write(&mut w);
             snapshot.section(PRIOR, w.into_bytes())?;
         }
+        if let Some(name) = &self.model_name {
+            snapshot.section(super::MODEL_NAME, name.as_bytes().to_vec())?;
+        }
         Ok(snapshot.finish())
     }
 
@@ -90,6 +93,7 @@ impl Index {
         };
         let mut index = Self {
             fingerprint: snapshot.fingerprint,
+            model_name: snapshot.model_name().map(str::to_string),
             config,
             docs,
             by_id,

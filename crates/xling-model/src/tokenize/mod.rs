@@ -195,37 +195,6 @@ impl Tokenizer {
     pub fn inner(&self) -> &Pipeline {
         &self.inner
     }
-
-    /// Estimated heap bytes of the tokenizer, for the memory breakdown.
-    ///
-    /// `tokenizers` does not expose its allocations, so this models its
-    /// Unigram: per piece, a `(String, f64)` vocabulary entry and a
-    /// `String → u32` map entry, each with its own copy of the piece; and a
-    /// byte trie with one hash map per node (about 0.3 nodes per piece byte,
-    /// ~280 bytes a node: hashbrown's smallest table of `(u8, Node)`). Those
-    /// constants reproduce the +255 MB RSS measured for XLM-R's 250,002
-    /// pieces (2.58 MB of piece bytes, 782,775 trie nodes).
-    pub fn heap_bytes(&self) -> usize {
-        const TRIE_NODES_PER_BYTE: f64 = 782_775.0 / 2_581_360.0;
-        const TRIE_NODE_BYTES: f64 = 280.0;
-        const VOCAB_ENTRY_BYTES: usize = 32;
-        const MAP_ENTRY_BYTES: usize = 33;
-        let pieces = self.inner.get_vocab_size(false);
-        let (mut piece_bytes, mut string_bytes) = (0, 0);
-        for piece in (0..pieces as u32).filter_map(|id| self.inner.id_to_token(id)) {
-            piece_bytes += piece.len();
-            // The allocator rounds each string up to 8 bytes.
-            string_bytes += piece.len().div_ceil(8) * 8;
-        }
-        let map_slots = (pieces * 8 / 7).next_power_of_two();
-        let trie = (piece_bytes as f64 * TRIE_NODES_PER_BYTE * TRIE_NODE_BYTES) as usize;
-        pieces * VOCAB_ENTRY_BYTES
-            + map_slots * MAP_ENTRY_BYTES
-            + 2 * string_bytes
-            + trie
-            + self.query_prefix.capacity()
-            + self.passage_prefix.capacity()
-    }
 }
 
 /// Builds `tokenizers`' pipeline from the normaliser and pre-tokeniser stored

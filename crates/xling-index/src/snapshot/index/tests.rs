@@ -54,3 +54,42 @@ fn corrupt_snapshots_are_typed_errors() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn the_model_name_travels_with_the_index_and_names_it_in_a_mismatch() -> Result<()> {
+    let (embedder, mut index) = built()?;
+    let other = xling_model::testing::tiny_embedder(4);
+    // Without a recorded name (as every snapshot before the MODL section):
+    // loads, and a mismatch names the fingerprint only.
+    let unnamed = index.to_bytes()?;
+    assert_eq!(Index::from_bytes(&unnamed)?.model_name(), None);
+    match Index::from_bytes_for(&unnamed, other.tokenizer()) {
+        Err(Error::ModelMismatch { index, .. }) => {
+            assert!(index.bytes().all(|b| b.is_ascii_hexdigit()), "{index}");
+        }
+        r => panic!("expected ModelMismatch, got {:?}", r.map(|i| i.len())),
+    }
+    index.set_model_name("tiny (pruned: en; 40 pieces)");
+    let named = index.to_bytes()?;
+    let loaded = Index::from_bytes_for(&named, embedder.tokenizer())?;
+    assert_eq!(loaded.model_name(), Some("tiny (pruned: en; 40 pieces)"));
+    assert_eq!(loaded.to_bytes()?, named, "the name round-trips");
+    for err in [
+        Index::from_bytes_for(&named, other.tokenizer()).map(|_| ()),
+        loaded
+            .search(&other, "hello", &options(SearchMode::Dense))
+            .map(|_| ()),
+    ] {
+        match err {
+            Err(e @ Error::ModelMismatch { .. }) => {
+                let msg = e.to_string();
+                assert!(
+                    msg.contains("built with model \"tiny (pruned: en; 40 pieces)\" (fingerprint"),
+                    "{msg}"
+                );
+            }
+            r => panic!("expected ModelMismatch, got {r:?}"),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! `xling prune`: a smaller model directory for a deployment's languages and
+//! documents. The selection rule is `xling_index::prune`, the mechanics
+//! `xling_model::model::prune`; this file reads and writes the files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use xling_index::chunk::ChunkConfig;
+use xling_index::lang::normalize_language;
+use xling_index::prune::{parse_languages, select_pieces, PruneRequest, Selection};
+use xling_index::{LanguagePrior, PRIOR_FILE};
+use xling_model::model::prune::{prune_model, PruneInfo, PrunedModel};
+use xling_model::model::{MODEL_FILE, TOKENIZER_FILE};
+use xling_model::{ModelFiles, Tokenizer};
+
+/// Default `--max-pieces`: one Latin-script language plus English stays
+/// under 25 MB (13 MB of layers plus 216 bytes per kept piece).
+pub const DEFAULT_MAX_PIECES: usize = 50_000;
+
+/// Arguments of `xling prune`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The full model directory to prune.
+    #[arg(long, default_value = crate::DEFAULT_MODEL_DIR)]
+    model: PathBuf,
+    /// The directory to write the pruned model into (created; not --model).
+    #[arg(long)]
+    out: PathBuf,
+    /// The deployment's languages, comma-separated ISO 639-1 codes (en,de).
+    #[arg(long, value_delimiter = ',', required = true)]
+    languages: Vec<String>,
+    /// Documents to keep every piece of, read like `xling index` inputs: they
+    /// tokenize to exactly the same pieces with the pruned model.
+    #[arg(long, num_args = 1..)]
+    corpus: Vec<PathBuf>,
+    /// The most pieces to keep (the corpus, control and script pieces are
+    /// kept whatever the limit; an error says when they need more).
+    #[arg(long, default_value_t = DEFAULT_MAX_PIECES)]
+    max_pieces: usize,
+    /// Tatoeba directory: its sentences of the languages rank the query-side
+    /// pieces first. Optional; it biases Tatoeba figures of the pruned model.
+    #[arg(long)]
+    samples: Option<PathBuf>,
+    /// Tatoeba directory: recompute the language prior with the pruned model
+    /// (instead of re-stamping the parent's means of the kept languages).
+    #[arg(long)]
+    prior_data: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let (languages, scripts) = parse_languages(&args.languages)?;
+    if args.out.exists() && same_dir(&args.out, &args.model) {
+        bail!("--out must not be the --model directory");
+    }
+    let corpus = if args.corpus.is_empty() {
+        None
+    } else {
+        Some(xling_index::documents::read_inputs(&args.corpus)?)
+    };
+    let files = read_json_model(&args.model)?;
+    let config = xling_model::model::gguf::read_model_config(&files.gguf)?;
+    let tokenizer = Tokenizer::from_json(&files.tokenizer_json, &config)?;
+    let samples = match &args.samples {
+        Some(dir) => samples(dir, &languages)?,
+        None => Vec::new(),
+    };
+    let chunk = ChunkConfig::default();
+    let selection = select_pieces(
+        &tokenizer,
+        &files.tokenizer_json,
+        &config,
+        &PruneRequest {
+            scripts: &scripts,
+            corpus: corpus.as_deref(),
+            chunk: &chunk,
+            samples: &samples,
+            max_pieces: args.max_pieces,
+        },
+    )?;
+    drop(tokenizer);
+    let info = PruneInfo {
+        languages: languages.clone(),
+    };
+    let pruned = prune_model(&files, &selection.keep, &info)?;
+    write_model(&args.out, &pruned)?;
+    let prior = match &args.prior_data {
+        Some(data) => recomputed_prior(&args.out, data, &languages)?,
+        None => restamped_prior(&args.model, &pruned, &languages)?,
+    };
+    if let Some(prior) = &prior {
+        crate::fsutil::write_atomic(&args.out.join(PRIOR_FILE), &prior.to_bytes())?;
+    }
+    report(&args.out, &pruned, &selection, prior.as_ref());
+    Ok(())
+}
+
+/// Whether two paths name the same directory.
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// `model.gguf` and the JSON tokenizer (pruning edits the JSON, whatever
+/// tokenizer file the directory prefers at load time).
+fn read_json_model(dir: &Path) -> anyhow::Result<ModelFiles> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    Ok(ModelFiles {
+        gguf: read(MODEL_FILE)?,
+        tokenizer_json: read(TOKENIZER_FILE)?,
+    })
+}
+
+fn write_model(out: &Path, pruned: &PrunedModel) -> anyhow::Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    crate::fsutil::write_atomic(&out.join(MODEL_FILE), &pruned.gguf)?;
+    crate::fsutil::write_atomic(&out.join(TOKENIZER_FILE), &pruned.tokenizer_json)?;
+    // TODO(merge): write tokenizer.xlt — the one call site, once the lead's
+    // compact tokenizer is merged:
+    // let xlt = xling_model::model::compact::build_compact_tokenizer(&pruned.tokenizer_json)?;
+    // crate::fsutil::write_atomic(&out.join(xling_model::model::COMPACT_TOKENIZER_FILE), &xlt)?;
+    Ok(())
+}
+
+/// The parent's prior means of the kept languages, stamped with the pruned
+/// model's fingerprint. Text of the kept languages tokenizes (nearly) as
+/// before, so its mean vectors barely move; the left-out languages are
+/// dropped, since their text no longer embeds like the means.
+fn restamped_prior(
+    model: &Path,
+    pruned: &PrunedModel,
+    languages: &[String],
+) -> anyhow::Result<Option<LanguagePrior>> {
+    let Some(parent) = LanguagePrior::read_model_dir(model)? else {
+        eprintln!(
+            "xling prune: no {PRIOR_FILE} in {}: the pruned model has no prior either",
+            model.display()
+        );
+        return Ok(None);
+    };
+    let kept = parent
+        .languages()
+        .iter()
+        .filter(|l| languages.contains(&l.code))
+        .cloned()
+        .collect();
+    Ok(Some(LanguagePrior::new(
+        pruned.config.fingerprint(),
+        parent.dim(),
+        kept,
+    )?))
+}
+
+/// The prior estimated with the pruned model, like `xling prior` on the kept
+/// languages (100 sentences each, a few seconds per language).
+fn recomputed_prior(
+    out: &Path,
+    data: &Path,
+    languages: &[String],
+) -> anyhow::Result<Option<LanguagePrior>> {
+    let model = crate::ModelArgs {
+        model: out.to_path_buf(),
+        weights: xling_model::WeightFormat::default(),
+        device: xling_gpu::Device::Cpu,
+    };
+    Ok(Some(crate::prior::compute(
+        &model,
+        data,
+        100,
+        Some(languages),
+        None,
+    )?))
+}
+
+/// Tatoeba sentences of `languages` (all 1,000 lines of each file).
+fn samples(dir: &Path, languages: &[String]) -> anyhow::Result<Vec<String>> {
+    let (dir, langs) = xling_eval::runners::tatoeba_set(dir, &[])?;
+    let chosen: Vec<String> = langs
+        .into_iter()
+        .filter(|l| normalize_language(l).is_some_and(|c| languages.contains(&c)))
+        .collect();
+    let texts: BTreeMap<String, Vec<String>> =
+        xling_eval::runners::prior_sentences(&dir, &chosen, usize::MAX / 2)?;
+    Ok(texts
+        .into_iter()
+        .filter(|(code, _)| languages.contains(code))
+        .flat_map(|(_, lines)| lines)
+        .collect())
+}
+
+fn report(out: &Path, pruned: &PrunedModel, s: &Selection, prior: Option<&LanguagePrior>) {
+    let size = |name: &str| std::fs::metadata(out.join(name)).map_or(0, |m| m.len());
+    let total: u64 = [MODEL_FILE, TOKENIZER_FILE, PRIOR_FILE]
+        .iter()
+        .map(|n| size(n))
+        .sum();
+    eprintln!(
+        "xling prune: kept {} of {} pieces ({} control and prefix, {} corpus, {} script characters, {} query-side)",
+        s.keep.len(),
+        pruned.parent.vocab_pieces,
+        s.control,
+        s.corpus,
+        s.characters,
+        s.query
+    );
+    eprintln!(
+        "xling prune: wrote {} ({}): model.gguf {} bytes ({:.1} MB), tokenizer.json {:.1} MB, {} languages in the prior; {:.1} MB in all",
+        out.display(),
+        pruned.config.name,
+        size(MODEL_FILE),
+        size(MODEL_FILE) as f64 / 1e6,
+        size(TOKENIZER_FILE) as f64 / 1e6,
+        prior.map_or(0, |p| p.languages().len()),
+        total as f64 / 1e6
+    );
+}

@@ -1,0 +1,253 @@
+//! `xling prune` on the real model: the pruned directory works with `xling
+//! index` and `xling search`, refuses indexes of the full model (and the
+//! reverse) naming the model, is small, and tokenizes its corpus exactly as
+//! the full model does.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use xling_index::chunk::{chunk_text, ChunkConfig};
+use xling_model::tokenize::{Prefix, Tokenizer};
+use xling_model::ModelFiles;
+
+fn xling(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xling"))
+        .args(args)
+        .output()
+        .expect("xling runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn ok(out: Output) -> String {
+    assert!(out.status.success(), "xling failed: {}", stderr(&out));
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out))
+}
+
+fn failed(out: Output) -> String {
+    assert!(
+        !out.status.success(),
+        "expected a failure: {}",
+        stderr(&out)
+    );
+    stderr(&out)
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xling-prune-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+const DOCS: [(&str, &str); 4] = [
+    ("de.txt", "Fahrplan\nDer Zug nach Berlin fährt um acht Uhr ab. Die Fahrkarten gibt es am Schalter im Erdgeschoss, Öffnungszeiten: 6–22 Uhr."),
+    ("en.txt", "Museum hours\nThe museum opens at nine in the morning and closes at 17:30. Guided tours in English start every hour."),
+    ("mixed.md", "# Partner cities\nOur partner cities are Kyoto (京都), Saint Petersburg (Санкт-Петербург) and Thessaloniki (Θεσσαλονίκη). 🚆 ✓"),
+    ("long.txt", "Long notes\n"),
+];
+
+/// A corpus directory, one long document among them (chunked into passages).
+fn write_corpus(dir: &Path) {
+    for (name, text) in DOCS {
+        let text = if name == "long.txt" {
+            let sentence = "Rail replacement buses run between Hauptbahnhof and Flughafen while the tunnel is closed for repairs. ";
+            format!("{text}{}", sentence.repeat(40))
+        } else {
+            text.to_string()
+        };
+        std::fs::write(dir.join(name), text).expect("write corpus");
+    }
+}
+
+fn tokenizer(dir: &Path) -> Tokenizer {
+    Tokenizer::from_model_files(&ModelFiles::read_dir(dir).expect("model files"))
+        .expect("tokenizer")
+}
+
+fn pieces(t: &Tokenizer, text: &str, prefix: Prefix) -> Vec<String> {
+    let ids = t.content_ids(text, prefix).expect("tokenizes");
+    ids.iter()
+        .map(|&id| t.inner().id_to_token(id).expect("known id"))
+        .collect()
+}
+
+/// Every text `xling index` tokenizes for the corpus (the strings the chunker
+/// counts, each passage with its title under both prefixes, and lower-cased):
+/// the same pieces with both tokenizers.
+fn assert_corpus_tokenizes_the_same(corpus: &Path, full: &Tokenizer, small: &Tokenizer) {
+    let docs = xling_index::documents::read_inputs(&[corpus.to_path_buf()]).expect("corpus");
+    let mut checked = 0;
+    for doc in &docs {
+        let mut counted = Vec::new();
+        let chunks = chunk_text(&doc.text, &ChunkConfig::default(), |s| {
+            counted.push(s.to_string());
+            Ok(full.content_ids(s, Prefix::None)?.len())
+        })
+        .expect("chunks");
+        for s in &counted {
+            assert_eq!(
+                pieces(small, s, Prefix::None),
+                pieces(full, s, Prefix::None),
+                "{s:?}"
+            );
+        }
+        for c in &chunks {
+            let passage = &doc.text[c.span.clone()];
+            let text = match doc.title.as_deref().map(str::trim) {
+                Some(t) if !t.is_empty() => format!("{t} {passage}"),
+                _ => passage.to_string(),
+            };
+            for (s, prefix) in [
+                (text.clone(), Prefix::Passage),
+                (text.clone(), Prefix::Query),
+                (text.to_lowercase(), Prefix::None),
+            ] {
+                assert_eq!(
+                    pieces(small, &s, prefix),
+                    pieces(full, &s, prefix),
+                    "{s:?} {prefix:?}"
+                );
+                checked += 1;
+            }
+            assert_eq!(
+                xling_index::lexical_terms(small, &text)
+                    .expect("terms")
+                    .len(),
+                xling_index::lexical_terms(full, &text)
+                    .expect("terms")
+                    .len()
+            );
+        }
+    }
+    assert!(checked >= 3 * DOCS.len(), "{checked}");
+}
+
+#[test]
+fn a_pruned_model_indexes_searches_and_refuses_the_full_models_indexes() {
+    let Some(setup) = support::real_setup("prune") else {
+        return;
+    };
+    let dir = temp_dir("roundtrip");
+    let corpus = dir.join("corpus");
+    std::fs::create_dir_all(&corpus).expect("corpus dir");
+    write_corpus(&corpus);
+    let full = setup.model_dir.to_str().expect("utf-8 path").to_string();
+    let out = dir.join("model-en-de");
+    let out_s = out.to_str().expect("utf-8 path");
+    let corpus_s = corpus.to_str().expect("utf-8 path");
+
+    let report = ok(xling(&[
+        "prune",
+        "--model",
+        &full,
+        "--out",
+        out_s,
+        "--languages",
+        "en,de",
+        "--corpus",
+        corpus_s,
+    ]));
+    assert!(report.contains("kept 50000 of 250002 pieces"), "{report}");
+    assert!(report.contains("model.gguf 2"), "{report}");
+    let size = std::fs::metadata(out.join("model.gguf"))
+        .expect("model.gguf")
+        .len();
+    assert!(size <= 25_000_000, "{size} bytes");
+    assert!(out.join("tokenizer.json").exists() && out.join("language-prior.bin").exists());
+
+    // Same pieces for the corpus, as indexed.
+    let full_tok = tokenizer(&setup.model_dir);
+    let small_tok = tokenizer(&out);
+    assert_ne!(full_tok.model_fingerprint(), small_tok.model_fingerprint());
+    assert_corpus_tokenizes_the_same(&corpus, &full_tok, &small_tok);
+
+    // Index and search with the pruned model.
+    let small_index = dir.join("small.idx");
+    let full_index = dir.join("full.idx");
+    let (si, fi) = (
+        small_index.to_str().unwrap_or(""),
+        full_index.to_str().unwrap_or(""),
+    );
+    ok(xling(&["index", "--model", out_s, "--out", si, corpus_s]));
+    let hits = ok(xling(&[
+        "search",
+        "--model",
+        out_s,
+        "--index",
+        si,
+        "--json",
+        "-k",
+        "1",
+        "wann fährt der Zug nach Berlin",
+    ]));
+    assert!(hits.contains("\"de.txt\""), "{hits}");
+
+    // Each model refuses the other's index, naming the model that built it.
+    ok(xling(&["index", "--model", &full, "--out", fi, corpus_s]));
+    let msg = failed(xling(&[
+        "search", "--model", out_s, "--index", fi, "museum",
+    ]));
+    assert!(
+        msg.contains("built with model \"multilingual-e5-small\""),
+        "{msg}"
+    );
+    let msg = failed(xling(&[
+        "search", "--model", &full, "--index", si, "museum",
+    ]));
+    assert!(
+        msg.contains("built with model \"multilingual-e5-small (pruned: en,de; 50,000 pieces)\""),
+        "{msg}"
+    );
+
+    // Too small a limit says how many pieces are needed.
+    let msg = failed(xling(&[
+        "prune",
+        "--model",
+        &full,
+        "--out",
+        out_s,
+        "--languages",
+        "en,de",
+        "--max-pieces",
+        "100",
+    ]));
+    assert!(
+        msg.contains("--max-pieces 100 is too small") && msg.contains("need"),
+        "{msg}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unknown_languages_and_empty_corpora_are_refused() {
+    let dir = temp_dir("errors");
+    let out = dir.join("out");
+    let out_s = out.to_str().expect("utf-8 path");
+    let msg = failed(xling(&[
+        "prune",
+        "--out",
+        out_s,
+        "--languages",
+        "en,xx,klingon",
+    ]));
+    assert!(msg.contains("unknown language codes: xx, klingon"), "{msg}");
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).expect("empty dir");
+    let msg = failed(xling(&[
+        "prune",
+        "--out",
+        out_s,
+        "--languages",
+        "en",
+        "--corpus",
+        empty.to_str().unwrap_or(""),
+    ]));
+    assert!(msg.contains("no documents found"), "{msg}");
+    assert!(!out.exists(), "nothing written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
