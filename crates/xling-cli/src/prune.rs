@@ -120,10 +120,11 @@ fn write_model(out: &Path, pruned: &PrunedModel) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     crate::fsutil::write_atomic(&out.join(MODEL_FILE), &pruned.gguf)?;
     crate::fsutil::write_atomic(&out.join(TOKENIZER_FILE), &pruned.tokenizer_json)?;
-    // TODO(merge): write tokenizer.xlt — the one call site, once the lead's
-    // compact tokenizer is merged:
-    // let xlt = xling_model::model::compact::build_compact_tokenizer(&pruned.tokenizer_json)?;
-    // crate::fsutil::write_atomic(&out.join(xling_model::model::COMPACT_TOKENIZER_FILE), &xlt)?;
+    let compact = xling_model::model::compact::build_compact_tokenizer(&pruned.tokenizer_json)?;
+    crate::fsutil::write_atomic(
+        &out.join(xling_model::model::COMPACT_TOKENIZER_FILE),
+        &compact,
+    )?;
     Ok(())
 }
 
