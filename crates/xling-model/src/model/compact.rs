@@ -288,3 +288,73 @@ impl CompactLayout {
 pub fn compact_source_sha256(bytes: &[u8]) -> Option<String> {
     (is_compact_tokenizer(bytes) && bytes.len() >= 40).then(|| hex(&bytes[8..40]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelWeights;
+    use crate::testing;
+    use crate::tokenize::Tokenizer;
+
+    fn tiny() -> (Vec<u8>, crate::ModelConfig, Vec<u8>) {
+        let files = testing::tiny_model_files(21);
+        let config = ModelWeights::from_gguf(&files.gguf).expect("tiny").config;
+        let compact = build_compact_tokenizer(&files.tokenizer_json).expect("builds");
+        (files.tokenizer_json, config, compact)
+    }
+
+    fn refused(bytes: Vec<u8>, config: &crate::ModelConfig) -> String {
+        match Tokenizer::from_compact(bytes, config) {
+            Err(Error::InvalidTokenizer(msg)) => msg,
+            Err(other) => panic!("expected InvalidTokenizer, got {other:?}"),
+            Ok(_) => panic!("a bad tokenizer.xlt was accepted"),
+        }
+    }
+
+    #[test]
+    fn compact_and_json_tokenizers_agree() {
+        let (json, config, compact) = tiny();
+        assert!(is_compact_tokenizer(&compact) && !is_compact_tokenizer(&json));
+        let a = Tokenizer::from_compact(compact, &config).expect("compact");
+        let b = Tokenizer::from_json(&json, &config).expect("json");
+        for text in ["hello world", "abc 漢 hello", "", "   a  b  "] {
+            for prefix in [crate::Prefix::None, crate::Prefix::Query] {
+                assert_eq!(
+                    a.content_ids(text, prefix).ok(),
+                    b.content_ids(text, prefix).ok()
+                );
+            }
+        }
+        assert_eq!(a.piece(testing::piece_id("▁hello")), Some("▁hello"));
+        assert_eq!(a.piece(u32::MAX), None);
+    }
+
+    #[test]
+    fn corrupted_truncated_or_foreign_files_are_refused() {
+        let (_, config, compact) = tiny();
+        let mut flipped = compact.clone();
+        let at = flipped.len() / 2;
+        flipped[at] ^= 0x40;
+        assert!(refused(flipped, &config).contains("checksum"));
+        assert!(refused(compact[..compact.len() - 9].to_vec(), &config).contains("checksum"));
+        assert!(refused(compact[..20].to_vec(), &config).contains("truncated"));
+        let mut version = compact.clone();
+        version[4] = 9;
+        assert!(refused(version, &config).contains("version"));
+        let mut other = config.clone();
+        other.tokenizer_sha256 = "00".repeat(32);
+        assert!(refused(compact, &other).contains("built from"));
+    }
+
+    #[test]
+    fn a_bad_length_with_a_valid_checksum_is_refused() {
+        let (_, config, mut compact) = tiny();
+        // Claim one more piece, then fix the checksum: lengths no longer add up.
+        let pieces = u32_at(&compact, 40) + 1;
+        compact[40..44].copy_from_slice(&pieces.to_le_bytes());
+        let body = compact.len() - CRC_LEN;
+        let crc = crc32fast::hash(&compact[..body]);
+        compact[body..].copy_from_slice(&crc.to_le_bytes());
+        assert!(refused(compact, &config).contains("lengths"));
+    }
+}
