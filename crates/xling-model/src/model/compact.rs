@@ -283,12 +283,6 @@ impl CompactLayout {
     }
 }
 
-/// The SHA-256 (hex) of the `tokenizer.json` a compact file was built from,
-/// without checking the rest of the file.
-pub fn compact_source_sha256(bytes: &[u8]) -> Option<String> {
-    (is_compact_tokenizer(bytes) && bytes.len() >= 40).then(|| hex(&bytes[8..40]))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
