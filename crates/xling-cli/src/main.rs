@@ -17,12 +17,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Encoding allocates and frees multi-megabyte activations for every layer;
-/// glibc returns those to the kernel each time (page faults, zeroing), mimalloc
-/// keeps them for reuse.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Private, offline, cross-lingual search: model conversion, embedding, benchmarks.
 #[derive(Parser)]
 #[command(name = "xling", version, about)]
@@ -113,7 +107,7 @@ impl ModelArgs {
     pub fn load_named(&self) -> anyhow::Result<(CliEmbedder, String)> {
         let files = xling_model::ModelFiles::read_dir(&self.model)?;
         let name = xling_model::model::gguf::read_model_config(&files.gguf)?.name;
-        let (embedder, report) = xling_gpu::load_embedder(&files, self.device, self.weights)
+        let (embedder, report) = xling_gpu::load_embedder(files, self.device, self.weights)
             .map_err(|e| anyhow::anyhow!("--device {:?}: {e}", self.device))?;
         eprintln!("xling: encoder on {report}");
         Ok((embedder, name))

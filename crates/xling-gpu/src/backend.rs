@@ -5,6 +5,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use xling_model::model::{ModelConfig, SelfTest};
 use xling_model::{Embedder, Prefix, Tokenizer};
@@ -99,13 +100,13 @@ impl GpuCandidate {
     /// Opens an adapter `device` allows (`auto`: hardware only, since a
     /// software rasteriser is slower than the CPU path; `gpu`: any) and
     /// uploads the model. Not for [`Device::Cpu`].
-    pub async fn open(device: Device, gguf: &[u8]) -> Result<Self> {
+    pub async fn open(device: Device, gguf: &Arc<Vec<u8>>) -> Result<Self> {
         let choice = match device {
             Device::Auto => AdapterChoice::Hardware,
             Device::Gpu => AdapterChoice::Any,
             Device::Cpu => return Err(GpuError::NoAdapter("the CPU was asked for".into())),
         };
-        let encoder = GpuEncoder::open(choice, gguf).await?;
+        let encoder = GpuEncoder::open_shared(choice, gguf).await?;
         let expected = SelfTest::read(gguf)?;
         Ok(Self {
             encoder,
@@ -219,7 +220,11 @@ mod tests {
     fn a_gpu_that_fails_hands_its_batch_to_the_cpu_and_says_so() {
         let files = tiny_model_files(61);
         let cpu = Embedder::load_with(&files, WeightFormat::F32).unwrap();
-        let candidate = pollster::block_on(GpuCandidate::open(Device::Gpu, &files.gguf)).unwrap();
+        let candidate = pollster::block_on(GpuCandidate::open(
+            Device::Gpu,
+            &Arc::new(files.gguf.clone()),
+        ))
+        .unwrap();
         let (encoder, report) = pollster::block_on(candidate.verify(cpu.tokenizer(), || {
             unreachable!("the tiny model stores its self-test")
         }))

@@ -2,6 +2,8 @@
 //! GELU FFN → add & norm] → masked mean pooling, all on the device, in one
 //! compute pass per batch; only the pooled vectors come back.
 
+use std::sync::Arc;
+
 use xling_model::model::{ModelConfig, ModelWeights};
 
 use crate::context::{AdapterChoice, Gpu};
@@ -27,6 +29,14 @@ impl GpuEncoder {
     pub async fn open(choice: AdapterChoice, gguf: &[u8]) -> Result<Self> {
         let gpu = Gpu::new(choice).await?;
         let mut weights = ModelWeights::from_gguf(gguf)?;
+        Self::new(gpu, &mut weights).await
+    }
+
+    /// [`GpuEncoder::open`] that uploads from shared model bytes without
+    /// copying them (in WASM a copy would raise the memory peak for good).
+    pub async fn open_shared(choice: AdapterChoice, gguf: &Arc<Vec<u8>>) -> Result<Self> {
+        let gpu = Gpu::new(choice).await?;
+        let mut weights = ModelWeights::from_shared(Arc::clone(gguf))?;
         Self::new(gpu, &mut weights).await
     }
 

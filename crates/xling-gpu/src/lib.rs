@@ -23,7 +23,7 @@
 //! # fn main() -> xling_gpu::Result<()> {
 //! let files = ModelFiles::read_dir("models/multilingual-e5-small-q4")?;
 //! // The GPU if one passes the model's self-test, else the CPU (the report says why).
-//! let (embedder, report) = load_embedder(&files, Device::Auto, WeightFormat::default())?;
+//! let (embedder, report) = load_embedder(files, Device::Auto, WeightFormat::default())?;
 //! println!("{report}");
 //! let query = embedder.embed_one("¿Dónde está la estación de tren?", Prefix::Query)?;
 //! println!("{} dimensions", query.len());

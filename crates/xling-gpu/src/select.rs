@@ -2,6 +2,8 @@
 //! only after it passes the model's self-test; `auto` falls back to the CPU
 //! (and says why), an explicit `gpu` fails instead.
 
+use std::sync::Arc;
+
 use xling_model::model::SelfTest;
 use xling_model::{CpuEncoder, Embedder, ModelFiles, Tokenizer, WeightFormat, WindowEncoder};
 
@@ -33,39 +35,49 @@ impl WindowEncoder for AnyEncoder {
     }
 }
 
-/// Loads the model on `device` (`format` applies to the CPU encoder).
+/// Loads the model on `device` (`format` applies to the CPU encoder). Takes
+/// the files so that the encoders read the weights in place, uncopied.
 pub fn load_embedder(
-    files: &ModelFiles,
+    files: ModelFiles,
     device: Device,
     format: WeightFormat,
 ) -> Result<(Embedder<AnyEncoder>, BackendReport)> {
-    let cpu = |reason: String| -> Result<(Embedder<AnyEncoder>, BackendReport)> {
-        let (tokenizer, encoder) = Embedder::load_with(files, format)?.into_parts();
-        let report = BackendReport::cpu(reason);
-        Ok((Embedder::new(tokenizer, AnyEncoder::Cpu(encoder)), report))
+    let ModelFiles {
+        gguf,
+        tokenizer_json,
+    } = files;
+    let gguf = Arc::new(gguf);
+    let reason = match device {
+        Device::Cpu => "asked for".to_string(),
+        _ => match pollster::block_on(load_gpu(&gguf, &tokenizer_json, device)) {
+            Ok((tokenizer, encoder, report)) => {
+                return Ok((Embedder::new(tokenizer, AnyEncoder::Gpu(encoder)), report));
+            }
+            Err(e) if device.falls_back_on(&e) => e.to_string(),
+            Err(e) => return Err(e),
+        },
     };
-    if device == Device::Cpu {
-        return cpu("asked for".into());
-    }
-    match pollster::block_on(load_gpu(files, device)) {
-        Ok((tokenizer, encoder, report)) => {
-            Ok((Embedder::new(tokenizer, AnyEncoder::Gpu(encoder)), report))
-        }
-        Err(e) if device.falls_back_on(&e) => cpu(e.to_string()),
-        Err(e) => Err(e),
-    }
+    let (tokenizer, encoder) = Embedder::load_shared(gguf, tokenizer_json, format)?.into_parts();
+    let report = BackendReport::cpu(reason);
+    Ok((Embedder::new(tokenizer, AnyEncoder::Cpu(encoder)), report))
 }
 
 /// Opens the GPU, uploads the model and runs the self-test.
 async fn load_gpu(
-    files: &ModelFiles,
+    gguf: &Arc<Vec<u8>>,
+    tokenizer_json: &[u8],
     device: Device,
 ) -> Result<(Tokenizer, GpuEncoder, BackendReport)> {
-    let candidate = GpuCandidate::open(device, &files.gguf).await?;
-    let tokenizer = Tokenizer::from_bytes(files.tokenizer_json.clone(), candidate.config())?;
+    let candidate = GpuCandidate::open(device, gguf).await?;
+    let tokenizer = Tokenizer::from_bytes(tokenizer_json.to_vec(), candidate.config())?;
     let (encoder, report) = candidate
         .verify(&tokenizer, || {
-            SelfTest::compute(&Embedder::load_with(files, WeightFormat::Q4_0)?)
+            let cpu = Embedder::load_shared(
+                Arc::clone(gguf),
+                tokenizer_json.to_vec(),
+                WeightFormat::Q4_0,
+            )?;
+            SelfTest::compute(&cpu)
         })
         .await?;
     Ok((tokenizer, encoder, report))
@@ -83,7 +95,7 @@ mod tests {
     #[test]
     fn each_device_choice_gives_the_encoder_it_promises() {
         let files = tiny_model_files(51);
-        let (gpu, report) = load_embedder(&files, Device::Gpu, WeightFormat::F32)
+        let (gpu, report) = load_embedder(files.clone(), Device::Gpu, WeightFormat::F32)
             .expect("a GPU adapter that passes the self-test");
         assert_eq!(report.backend, "gpu");
         assert!(matches!(gpu.encoder(), AnyEncoder::Gpu(_)));
@@ -92,13 +104,13 @@ mod tests {
             "{report}"
         );
 
-        let (cpu, report) = load_embedder(&files, Device::Cpu, WeightFormat::F32).unwrap();
+        let (cpu, report) = load_embedder(files.clone(), Device::Cpu, WeightFormat::F32).unwrap();
         assert_eq!(report.backend, "cpu");
         assert!(matches!(cpu.encoder(), AnyEncoder::Cpu(_)));
 
         // `auto` takes only hardware GPUs; on a machine with only a software
         // adapter it says so and uses the CPU.
-        let (_, report) = load_embedder(&files, Device::Auto, WeightFormat::F32).unwrap();
+        let (_, report) = load_embedder(files.clone(), Device::Auto, WeightFormat::F32).unwrap();
         match report.backend {
             "gpu" => assert!(report.adapter.as_ref().is_some_and(|a| !a.software)),
             _ => assert!(!report.reason.is_empty()),

@@ -2,7 +2,8 @@
 //! blocks (no expansion: 4.5 bits per weight in GPU memory too), vectors as
 //! f32. The same tensors, names and shapes as the CPU encoder takes.
 
-use candle_core::quantized::{GgmlDType, QTensor};
+use candle_core::quantized::GgmlDType;
+use xling_model::model::gguf::TensorBytes;
 use xling_model::model::{ModelConfig, ModelWeights};
 
 use crate::context::Gpu;
@@ -51,13 +52,13 @@ pub(crate) struct GpuWeights {
 }
 
 fn f32_values(weights: &mut ModelWeights, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
-    let t = weights.take(name, shape, GgmlDType::F32)?;
-    let bytes = t.data().map_err(xling_model::Error::from)?;
+    let bytes = weights.take_bytes(name, shape, GgmlDType::F32)?;
     Ok(bytemuck::pod_collect_to_vec::<u8, f32>(&bytes))
 }
 
-fn q4_bytes(t: &QTensor) -> Result<Vec<u8>> {
-    Ok(t.data().map_err(xling_model::Error::from)?.into_owned())
+/// A Q4_0 matrix's bytes, in place in the model file (uploaded from there).
+fn q4_bytes(weights: &mut ModelWeights, name: &str, shape: &[usize]) -> Result<TensorBytes> {
+    Ok(weights.take_bytes(name, shape, GgmlDType::Q4_0)?)
 }
 
 impl GpuWeights {
@@ -87,12 +88,11 @@ impl GpuWeights {
             let mut qkv_w = Vec::new();
             let mut qkv_b = Vec::new();
             for part in ["attn_q", "attn_k", "attn_v"] {
-                let w = weights.take(&format!("{p}.{part}.weight"), &[h, h], GgmlDType::Q4_0)?;
-                qkv_w.extend(q4_bytes(&w)?);
+                qkv_w.push(q4_bytes(weights, &format!("{p}.{part}.weight"), &[h, h])?);
                 qkv_b.extend(f32_values(weights, &format!("{p}.{part}.bias"), &[h])?);
             }
             let qkv = GpuLinear {
-                weight: gpu.storage_from_bytes("qkv", &qkv_w),
+                weight: gpu.storage_from_bytes("qkv", &TensorBytes::concat(&qkv_w)),
                 bias: gpu.storage_from_f32("qkv.bias", &qkv_b),
                 out_features: (3 * h) as u32,
                 in_features: h as u32,
@@ -131,10 +131,10 @@ fn linear(
     prefix: &str,
     (out, inp): (usize, usize),
 ) -> Result<GpuLinear> {
-    let w = weights.take(&format!("{prefix}.weight"), &[out, inp], GgmlDType::Q4_0)?;
+    let w = q4_bytes(weights, &format!("{prefix}.weight"), &[out, inp])?;
     let b = f32_values(weights, &format!("{prefix}.bias"), &[out])?;
     Ok(GpuLinear {
-        weight: gpu.storage_from_bytes(prefix, &q4_bytes(&w)?),
+        weight: gpu.storage_from_bytes(prefix, &w),
         bias: gpu.storage_from_f32(prefix, &b),
         out_features: out as u32,
         in_features: inp as u32,
@@ -157,9 +157,7 @@ fn norm(gpu: &Gpu, weights: &mut ModelWeights, prefix: &str, h: usize) -> Result
 /// Splits the token-embedding table into parts that each fit one binding.
 fn upload_table(gpu: &Gpu, weights: &mut ModelWeights, c: &ModelConfig) -> Result<Vec<TablePart>> {
     let h = c.hidden_size;
-    let table = weights.take("token_embd.weight", &[c.embedding_rows, h], GgmlDType::Q4_0)?;
-    let bytes = q4_bytes(&table)?;
-    drop(table);
+    let bytes = q4_bytes(weights, "token_embd.weight", &[c.embedding_rows, h])?;
     let row_bytes = h / 32 * BLOCK_BYTES;
     let max_bytes = gpu.max_binding_bytes();
     let rows_per_part = (max_bytes as usize / row_bytes).min(c.embedding_rows);

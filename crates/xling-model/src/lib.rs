@@ -34,6 +34,7 @@ pub use tokenize::{Prefix, Tokenizer};
 
 /// The two files of a model directory, read into memory (from disk, the network
 /// or browser storage: the core does no I/O of its own).
+#[derive(Clone)]
 pub struct ModelFiles {
     /// The bytes of `model.gguf`: weights, configuration and self-test vectors.
     pub gguf: Vec<u8>,

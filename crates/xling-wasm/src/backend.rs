@@ -6,6 +6,8 @@
 //! and it keeps `search` synchronous, so it answers even while a GPU add is
 //! in flight. The GPU earns its keep on batches of passages.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use xling_gpu::{BackendReport, Device, DocumentEncoder, GpuCandidate};
 use xling_model::model::SelfTest;
@@ -30,22 +32,23 @@ pub struct DeviceOptions {
 }
 
 /// The CPU embedder (queries, fallback) and the document encoder chosen for
-/// `device`. The GPU gets the model before the CPU load consumes the files:
-/// its temporary copy is freed before the tokenizer is built, so the GPU
-/// adds nothing to the WASM memory high-water mark.
+/// `device`. Both read the one copy of the model bytes in place: the GPU
+/// uploads from it, then the CPU encoder keeps it, so the GPU adds nothing
+/// to the WASM memory high-water mark.
 pub async fn load(
     files: ModelFiles,
     format: WeightFormat,
     device: Device,
 ) -> Result<(Embedder, DocumentEncoder)> {
+    let gguf = Arc::new(files.gguf);
     let candidate = match device {
         Device::Cpu => None,
-        _ => match GpuCandidate::open(device, &files.gguf).await {
+        _ => match GpuCandidate::open(device, &gguf).await {
             Err(e) if !device.falls_back_on(&e) => return Err(e.into()),
             opened => Some(opened),
         },
     };
-    let embedder = Embedder::load_owned(files, format)?;
+    let embedder = Embedder::load_shared(gguf, files.tokenizer_json, format)?;
     let verified = match candidate {
         None => {
             return Ok((

@@ -43,7 +43,7 @@ pub fn run(args: &EncodeArgs) -> anyhow::Result<()> {
     };
     let files = ModelFiles::read_dir(&args.model)?;
     let cpu = Embedder::load_with(&files, WeightFormat::F32)?;
-    let (gpu, report) = xling_gpu::load_embedder(&files, args.device, WeightFormat::F32)?;
+    let (gpu, report) = xling_gpu::load_embedder(files, args.device, WeightFormat::F32)?;
     eprintln!("xling bench: encoder on {report}");
     let AnyEncoder::Gpu(gpu_encoder) = gpu.encoder() else {
         bail!("no GPU to measure: {report}");

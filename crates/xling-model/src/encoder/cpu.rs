@@ -4,12 +4,13 @@
 //! → LayerNorm → 12 × [self-attention → add & norm → GELU(erf) FFN → add & norm]
 //! → masked mean pooling. Matches `../shared/model-format.md` §7.4.
 
-use candle_core::quantized::{GgmlDType, QTensor};
+use candle_core::quantized::GgmlDType;
 use candle_core::{DType, Device, Tensor, D};
 
 use super::q4::{dequantize_row, BLOCK_BYTES, BLOCK_VALUES};
 use super::WindowEncoder;
 use crate::error::{Error, Result};
+use crate::model::gguf::TensorBytes;
 use crate::model::{ModelConfig, ModelWeights};
 
 mod memory;
@@ -50,7 +51,8 @@ impl std::str::FromStr for WeightFormat {
 /// [`WeightFormat::F32`], batches of many tokens, which are arithmetic-bound,
 /// go to candle's f32 GEMM over weights expanded once.
 struct Linear {
-    q4: Vec<u8>,
+    /// `[out, in]` Q4_0 blocks, in place in the model file.
+    q4: TensorBytes,
     out_features: usize,
     dense: Dense,
     bias: Tensor,
@@ -67,20 +69,24 @@ enum Dense {
 }
 
 impl Linear {
-    fn new(weight: QTensor, bias: Tensor, format: WeightFormat) -> Result<Self> {
+    fn new(
+        q4: TensorBytes,
+        (out, inp): (usize, usize),
+        bias: Tensor,
+        format: WeightFormat,
+    ) -> Result<Self> {
         let dense = match format {
-            WeightFormat::F32 if cfg!(target_arch = "wasm32") => Dense::Rows(
-                weight
-                    .dequantize(&Device::Cpu)?
-                    .flatten_all()?
-                    .to_vec1::<f32>()?,
-            ),
-            WeightFormat::F32 => Dense::Tensor(weight.dequantize(&Device::Cpu)?),
+            WeightFormat::F32 if cfg!(target_arch = "wasm32") => Dense::Rows(dequantize(&q4, inp)),
+            WeightFormat::F32 => Dense::Tensor(Tensor::from_vec(
+                dequantize(&q4, inp),
+                (out, inp),
+                &Device::Cpu,
+            )?),
             WeightFormat::Q4_0 => Dense::None,
         };
         Ok(Self {
-            q4: weight.data()?.into_owned(),
-            out_features: weight.shape().dims()[0],
+            q4,
+            out_features: out,
             dense,
             bias,
         })
@@ -127,8 +133,8 @@ struct Layer {
 /// multilingual-e5-small on the CPU.
 pub struct CpuEncoder {
     config: ModelConfig,
-    /// Q4_0 bytes of the `[rows, H]` token-embedding table.
-    word_embeddings: Vec<u8>,
+    /// Q4_0 bytes of the `[rows, H]` token-embedding table, in the model file.
+    word_embeddings: TensorBytes,
     /// `[max_positions, H]` position rows with token-type row 0 already added.
     position_type: Vec<f32>,
     embed_norm: LayerNorm,
@@ -155,27 +161,19 @@ fn linear(
     (out, inp): (usize, usize),
     format: WeightFormat,
 ) -> Result<Linear> {
-    let w = weights.take(&format!("{prefix}.weight"), &[out, inp], GgmlDType::Q4_0)?;
+    let w = weights.take_bytes(&format!("{prefix}.weight"), &[out, inp], GgmlDType::Q4_0)?;
     let b = vector(weights, &format!("{prefix}.bias"), out)?;
-    Linear::new(w, b, format)
+    Linear::new(w, (out, inp), b, format)
 }
 
-/// Stacks the rows of Q4_0 matrices with the same column count (bytes of
-/// row-major blocks concatenate exactly).
-fn stack_rows(parts: &[QTensor]) -> Result<QTensor> {
-    let cols = parts[0].shape().dims()[1];
-    let mut bytes = Vec::new();
-    let mut rows = 0;
-    for p in parts {
-        bytes.extend_from_slice(&p.data()?);
-        rows += p.shape().dims()[0];
+/// Row-major Q4_0 blocks of rows `cols` wide, expanded to f32.
+fn dequantize(q4: &[u8], cols: usize) -> Vec<f32> {
+    let row_bytes = cols / BLOCK_VALUES * BLOCK_BYTES;
+    let mut out = vec![0f32; q4.len() / BLOCK_BYTES * BLOCK_VALUES];
+    for (row, values) in q4.chunks_exact(row_bytes).zip(out.chunks_exact_mut(cols)) {
+        dequantize_row(row, values);
     }
-    let storage = candle_core::quantized::QStorage::from_data(
-        std::borrow::Cow::Owned(bytes),
-        &Device::Cpu,
-        GgmlDType::Q4_0,
-    )?;
-    Ok(QTensor::new(storage, (rows, cols))?)
+    out
 }
 
 impl CpuEncoder {
@@ -183,9 +181,8 @@ impl CpuEncoder {
     pub fn new(weights: &mut ModelWeights, format: WeightFormat) -> Result<Self> {
         let c = weights.config.clone();
         let h = c.hidden_size;
-        let word = weights.take("token_embd.weight", &[c.embedding_rows, h], GgmlDType::Q4_0)?;
-        let word_embeddings = word.data()?.into_owned();
-        drop(word);
+        let word_embeddings =
+            weights.take_bytes("token_embd.weight", &[c.embedding_rows, h], GgmlDType::Q4_0)?;
         let pos: Vec<f32> = weights
             .take(
                 "position_embd.weight",
@@ -214,7 +211,7 @@ impl CpuEncoder {
         for l in 0..c.num_layers {
             let p = format!("blk.{l}");
             let take_w = |w: &mut ModelWeights, m: &str| {
-                w.take(&format!("{p}.{m}.weight"), &[h, h], GgmlDType::Q4_0)
+                w.take_bytes(&format!("{p}.{m}.weight"), &[h, h], GgmlDType::Q4_0)
             };
             let q = take_w(weights, "attn_q")?;
             let k = take_w(weights, "attn_k")?;
@@ -228,7 +225,14 @@ impl CpuEncoder {
                 0,
             )?;
             layers.push(Layer {
-                qkv: Linear::new(stack_rows(&[q, k, v])?, qkv_bias, format)?,
+                // Rows of the three matrices stacked: in place in files
+                // that `xling convert` wrote (see `gguf::write_order`).
+                qkv: Linear::new(
+                    TensorBytes::concat(&[q, k, v]),
+                    (3 * h, h),
+                    qkv_bias,
+                    format,
+                )?,
                 attn_out: linear(weights, &format!("{p}.attn_output"), (h, h), format)?,
                 attn_norm: layer_norm(weights, &format!("{p}.attn_output_norm"), &c)?,
                 ffn_up: linear(

@@ -9,6 +9,8 @@ mod q4;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod simd128;
 
+use std::sync::Arc;
+
 use crate::error::{Error, Result};
 use crate::tokenize::{Prefix, Tokenizer};
 
@@ -93,19 +95,23 @@ impl Embedder<CpuEncoder> {
         Ok(Self::new(tokenizer, encoder))
     }
 
-    /// [`Embedder::load_with`] that takes the files: the compact tokenizer
-    /// keeps its bytes in place, and the model bytes are freed once the
-    /// weights are copied out. Where memory never shrinks (WASM) the peak
-    /// stays allocated for good.
+    /// [`Embedder::load_with`] that takes the files and copies nothing: the
+    /// compact tokenizer and the Q4_0 weights are read in place from the
+    /// files' bytes. Where memory never shrinks (WASM) a copy made while
+    /// loading would stay allocated for good.
     pub fn load_owned(files: crate::ModelFiles, format: WeightFormat) -> Result<Self> {
-        let crate::ModelFiles {
-            gguf,
-            tokenizer_json,
-        } = files;
-        let config = crate::model::gguf::read_model_config(&gguf)?;
-        let tokenizer = Tokenizer::from_bytes(tokenizer_json, &config)?;
-        let mut weights = crate::model::ModelWeights::from_gguf(&gguf)?;
-        drop(gguf);
+        Self::load_shared(Arc::new(files.gguf), files.tokenizer_json, format)
+    }
+
+    /// [`Embedder::load_owned`] for model bytes that others hold too (a GPU
+    /// encoder uploads from the same buffer first).
+    pub fn load_shared(
+        gguf: Arc<Vec<u8>>,
+        tokenizer: Vec<u8>,
+        format: WeightFormat,
+    ) -> Result<Self> {
+        let mut weights = crate::model::ModelWeights::from_shared(gguf)?;
+        let tokenizer = Tokenizer::from_bytes(tokenizer, &weights.config)?;
         let encoder = CpuEncoder::new(&mut weights, format)?;
         Ok(Self::new(tokenizer, encoder))
     }

@@ -7,6 +7,8 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Cursor;
+use std::ops::Range;
+use std::sync::Arc;
 
 use candle_core::quantized::gguf_file::{self, Value};
 use candle_core::quantized::{GgmlDType, QStorage, QTensor};
@@ -132,6 +134,24 @@ fn u32_value(v: usize) -> Result<Value> {
         .map_err(|_| Error::InvalidSource(format!("{v} does not fit GGUF u32")))
 }
 
+/// Sort key of the order tensors are written in: by name, except that each
+/// layer's key and value matrices follow its query matrix, so that the CPU
+/// encoder's fused QKV product uses them in place (an h×h Q4_0 matrix is a
+/// whole number of 32-byte alignment units, so no padding falls between).
+pub(super) fn write_order(name: &str) -> (&str, u8) {
+    let fused = [
+        ("attn_q.weight", 0),
+        ("attn_k.weight", 1),
+        ("attn_v.weight", 2),
+    ];
+    for (suffix, rank) in fused {
+        if let Some(layer) = name.strip_suffix(suffix) {
+            return (layer, rank);
+        }
+    }
+    (name, 0)
+}
+
 /// Serialises config and weights to GGUF bytes.
 pub(super) fn write_gguf(
     config: &ModelConfig,
@@ -188,6 +208,7 @@ pub(super) fn write_gguf(
         let storage = QStorage::from_data(Cow::Borrowed(t.data), &Device::Cpu, dtype)?;
         tensors.push((name, QTensor::new(storage, t.shape.as_slice())?));
     }
+    tensors.sort_by(|(a, _), (b, _)| write_order(a).cmp(&write_order(b)));
     let metadata_refs: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
     let tensor_refs: Vec<(&str, &QTensor)> = tensors.iter().map(|(n, t)| (n.as_str(), t)).collect();
     let mut out = Cursor::new(Vec::new());
@@ -195,16 +216,33 @@ pub(super) fn write_gguf(
     Ok(out.into_inner())
 }
 
-/// Parsed `model.gguf`: configuration and every tensor, still quantized.
+/// Parsed `model.gguf`: configuration and where every tensor lies in the file.
+///
+/// The file's bytes are kept once, shared: the encoder's Q4_0 matrices are
+/// [`TensorBytes`] views into them rather than copies, so loading a model costs
+/// its file size and no more (a copy per tensor would double the peak, and in
+/// WASM a peak is never returned).
 pub struct ModelWeights {
     /// The configuration read from the file's metadata.
     pub config: ModelConfig,
-    tensors: HashMap<String, QTensor>,
+    file: Arc<Vec<u8>>,
+    tensors: HashMap<String, TensorEntry>,
+}
+
+/// A tensor's type, shape and bytes within the file, checked on load.
+struct TensorEntry {
+    dtype: GgmlDType,
+    dims: Vec<usize>,
+    range: Range<usize>,
 }
 
 /// Reads only the configuration of a model file (no tensors): enough for the
 /// tokenizer and for checking an index's model fingerprint.
 pub fn read_model_config(bytes: &[u8]) -> Result<ModelConfig> {
+    Ok(read_content(bytes)?.1)
+}
+
+fn read_content(bytes: &[u8]) -> Result<(gguf_file::Content, ModelConfig)> {
     if bytes.len() < 4 || &bytes[..4] != b"GGUF" {
         return Err(Error::InvalidModel(
             "not a GGUF file (wrong magic bytes)".into(),
@@ -212,50 +250,168 @@ pub fn read_model_config(bytes: &[u8]) -> Result<ModelConfig> {
     }
     let content = gguf_file::Content::read(&mut Cursor::new(bytes))
         .map_err(|e| Error::InvalidModel(format!("cannot read GGUF header: {e}")))?;
-    read_config(&content.metadata)
+    let config = read_config(&content.metadata)?;
+    Ok((content, config))
 }
 
 impl ModelWeights {
-    /// Reads a model file held in memory. Truncated, corrupted or foreign files
-    /// give [`Error::InvalidModel`].
+    /// Reads a model file held in memory (copied once; see
+    /// [`ModelWeights::from_gguf_owned`] to keep the caller's buffer).
+    /// Truncated, corrupted or foreign files give [`Error::InvalidModel`].
     pub fn from_gguf(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() < 4 || &bytes[..4] != b"GGUF" {
-            return Err(Error::InvalidModel(
-                "not a GGUF file (wrong magic bytes)".into(),
-            ));
-        }
-        let mut reader = Cursor::new(bytes);
-        let content = gguf_file::Content::read(&mut reader)
-            .map_err(|e| Error::InvalidModel(format!("cannot read GGUF header: {e}")))?;
-        let config = read_config(&content.metadata)?;
+        Self::from_gguf_owned(bytes.to_vec())
+    }
+
+    /// Reads a model file, keeping `bytes` as the weights' storage.
+    pub fn from_gguf_owned(bytes: Vec<u8>) -> Result<Self> {
+        Self::from_shared(Arc::new(bytes))
+    }
+
+    /// Reads a model file that others hold too (the GPU uploads from the
+    /// same bytes the CPU encoder then keeps, so neither copies them).
+    pub fn from_shared(bytes: Arc<Vec<u8>>) -> Result<Self> {
+        let (content, config) = read_content(&bytes)?;
         let mut tensors = HashMap::with_capacity(content.tensor_infos.len());
         for (name, info) in &content.tensor_infos {
             check_tensor_size(name, info.shape.dims(), bytes.len())?;
+            let entry = TensorEntry {
+                dtype: info.ggml_dtype,
+                dims: info.shape.dims().to_vec(),
+                range: tensor_range(&content, name, bytes.len())?,
+            };
+            tensors.insert(name.clone(), entry);
         }
-        for name in content.tensor_infos.keys() {
-            let tensor = content
-                .tensor(&mut reader, name, &Device::Cpu)
-                .map_err(|e| Error::InvalidModel(format!("tensor {name}: {e}")))?;
-            tensors.insert(name.clone(), tensor);
-        }
-        Ok(Self { config, tensors })
+        Ok(Self {
+            config,
+            file: bytes,
+            tensors,
+        })
     }
 
-    /// Takes a tensor out, checking its shape and type.
-    pub fn take(&mut self, name: &str, shape: &[usize], dtype: GgmlDType) -> Result<QTensor> {
-        let tensor = self
+    /// Takes a tensor's bytes out, in place in the file, checking its shape
+    /// and type.
+    pub fn take_bytes(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        dtype: GgmlDType,
+    ) -> Result<TensorBytes> {
+        let entry = self
             .tensors
             .remove(name)
             .ok_or_else(|| Error::InvalidModel(format!("tensor {name} is missing")))?;
-        if tensor.shape().dims() != shape || tensor.dtype() != dtype {
+        if entry.dims != shape || entry.dtype != dtype {
             return Err(Error::InvalidModel(format!(
                 "tensor {name} is {:?} {:?}, expected {dtype:?} {shape:?}",
-                tensor.dtype(),
-                tensor.shape().dims()
+                entry.dtype, entry.dims
             )));
         }
-        Ok(tensor)
+        Ok(TensorBytes {
+            buffer: Arc::clone(&self.file),
+            range: entry.range,
+        })
     }
+
+    /// Takes a tensor out as a candle [`QTensor`] (a copy of its bytes),
+    /// checking its shape and type.
+    pub fn take(&mut self, name: &str, shape: &[usize], dtype: GgmlDType) -> Result<QTensor> {
+        let bytes = self.take_bytes(name, shape, dtype)?;
+        let storage = QStorage::from_data(Cow::Borrowed(&bytes[..]), &Device::Cpu, dtype)?;
+        Ok(QTensor::new(storage, shape)?)
+    }
+}
+
+/// The bytes of one tensor: a range of a shared buffer, usually the model
+/// file itself, so that holding them costs nothing beyond the file.
+#[derive(Clone)]
+pub struct TensorBytes {
+    buffer: Arc<Vec<u8>>,
+    range: Range<usize>,
+}
+
+impl TensorBytes {
+    /// Bytes in a buffer of their own.
+    pub fn owned(bytes: Vec<u8>) -> Self {
+        let range = 0..bytes.len();
+        Self {
+            buffer: Arc::new(bytes),
+            range,
+        }
+    }
+
+    /// The bytes of `parts` one after the other: in place when they already
+    /// follow each other in one buffer (how `xling convert` lays out each
+    /// layer's query, key and value matrices), else copied.
+    pub fn concat(parts: &[TensorBytes]) -> TensorBytes {
+        let in_place = parts
+            .windows(2)
+            .all(|w| Arc::ptr_eq(&w[0].buffer, &w[1].buffer) && w[0].range.end == w[1].range.start);
+        match (parts.first(), parts.last()) {
+            (Some(first), Some(last)) if in_place => TensorBytes {
+                buffer: Arc::clone(&first.buffer),
+                range: first.range.start..last.range.end,
+            },
+            _ => TensorBytes::owned(parts.iter().flat_map(|p| p.iter().copied()).collect()),
+        }
+    }
+
+    /// Whether these bytes are a view into the buffer that `other` views.
+    pub fn shares_buffer_with(&self, other: &TensorBytes) -> bool {
+        Arc::ptr_eq(&self.buffer, &other.buffer)
+    }
+
+    /// Bytes the whole underlying buffer holds (what keeping it costs).
+    pub fn buffer_capacity(&self) -> usize {
+        self.buffer.capacity()
+    }
+}
+
+impl std::ops::Deref for TensorBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // The range was checked against this buffer when it was made.
+        &self.buffer[self.range.clone()]
+    }
+}
+
+impl std::fmt::Debug for TensorBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TensorBytes({:?} of {})", self.range, self.buffer.len())
+    }
+}
+
+/// Where tensor `name`'s bytes lie in a file of `file_len` bytes, checked:
+/// whole blocks, inside the file.
+pub(super) fn tensor_range(
+    content: &gguf_file::Content,
+    name: &str,
+    file_len: usize,
+) -> Result<Range<usize>> {
+    let info = content
+        .tensor_infos
+        .get(name)
+        .ok_or_else(|| Error::InvalidModel(format!("tensor {name} is missing")))?;
+    let elements = info
+        .shape
+        .dims()
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    let block = info.ggml_dtype.block_size();
+    let len = elements
+        .filter(|n| n.is_multiple_of(block))
+        .and_then(|n| (n / block).checked_mul(info.ggml_dtype.type_size()))
+        .ok_or_else(|| {
+            Error::InvalidModel(format!(
+                "tensor {name} has a partial block or an impossible size"
+            ))
+        })?;
+    content
+        .tensor_data_offset
+        .checked_add(info.offset)
+        .and_then(|s| usize::try_from(s).ok())
+        .and_then(|s| Some(s..s.checked_add(len)?))
+        .filter(|r| r.end <= file_len)
+        .ok_or_else(|| Error::InvalidModel(format!("tensor {name} runs past the end of the file")))
 }
 
 /// Rejects shapes a corrupted header can claim before candle reads them: a zero
@@ -435,6 +591,39 @@ mod tests {
             assert_eq!(q.data()?.as_ref(), t.data, "{name}");
         }
         assert!(weights.tensors.is_empty(), "every tensor was taken once");
+        Ok(())
+    }
+
+    #[test]
+    fn tensor_bytes_concatenate_in_place_only_when_adjacent() -> Result<()> {
+        let files = testing::tiny_model_files(5);
+        let mut weights = ModelWeights::from_gguf(&files.gguf)?;
+        let h = testing::HIDDEN;
+        let mut take = |name: &str| weights.take_bytes(name, &[h, h], GgmlDType::Q4_0);
+        let (q, k, v) = (
+            take("blk.0.attn_q.weight")?,
+            take("blk.0.attn_k.weight")?,
+            take("blk.0.attn_v.weight")?,
+        );
+        let out = take("blk.0.attn_output.weight")?;
+        let expected: Vec<u8> = [&q, &k, &v]
+            .iter()
+            .flat_map(|t| t.iter().copied())
+            .collect();
+        let fused = TensorBytes::concat(&[q.clone(), k.clone(), v.clone()]);
+        assert_eq!(&fused[..], expected.as_slice());
+        assert!(
+            fused.shares_buffer_with(&q),
+            "written adjacent, fused in place"
+        );
+
+        let scattered = TensorBytes::concat(&[q.clone(), out.clone(), v.clone()]);
+        let expected: Vec<u8> = [&q, &out, &v]
+            .iter()
+            .flat_map(|t| t.iter().copied())
+            .collect();
+        assert_eq!(&scattered[..], expected.as_slice());
+        assert!(!scattered.shares_buffer_with(&q), "not adjacent: copied");
         Ok(())
     }
 

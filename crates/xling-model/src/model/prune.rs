@@ -338,7 +338,7 @@ fn pruned_metadata(
 }
 
 /// Every tensor of the parent, raw bytes copied; the token embeddings keep
-/// only the rows of the kept ids. Tensors in name order.
+/// only the rows of the kept ids. Tensors in the order `xling convert` writes.
 fn pruned_tensors(
     content: &gguf_file::Content,
     gguf: &[u8],
@@ -346,7 +346,7 @@ fn pruned_tensors(
     hidden: usize,
 ) -> Result<Vec<(String, QTensor)>> {
     let mut names: Vec<&String> = content.tensor_infos.keys().collect();
-    names.sort();
+    names.sort_by(|a, b| super::gguf::write_order(a).cmp(&super::gguf::write_order(b)));
     let mut out = Vec::with_capacity(names.len());
     for name in names {
         let info = &content.tensor_infos[name];
@@ -368,31 +368,9 @@ fn pruned_tensors(
 }
 
 /// The stored bytes of tensor `name`, bounds-checked.
-pub fn tensor_bytes<'a>(
-    content: &gguf_file::Content,
-    gguf: &'a [u8],
-    name: &str,
-) -> Result<&'a [u8]> {
-    let info = content
-        .tensor_infos
-        .get(name)
-        .ok_or_else(|| Error::InvalidModel(format!("tensor {name} is missing")))?;
-    let elements = info.shape.elem_count();
-    let block = info.ggml_dtype.block_size();
-    if !elements.is_multiple_of(block) {
-        return Err(Error::InvalidModel(format!(
-            "tensor {name} has a partial block"
-        )));
-    }
-    let len = elements / block * info.ggml_dtype.type_size();
-    let start = content
-        .tensor_data_offset
-        .checked_add(info.offset)
-        .and_then(|s| usize::try_from(s).ok());
-    start
-        .and_then(|s| Some(s..s.checked_add(len)?))
-        .and_then(|r| gguf.get(r))
-        .ok_or_else(|| Error::InvalidModel(format!("tensor {name} runs past the end of the file")))
+fn tensor_bytes<'a>(content: &gguf_file::Content, gguf: &'a [u8], name: &str) -> Result<&'a [u8]> {
+    let range = super::gguf::tensor_range(content, name, gguf.len())?;
+    Ok(&gguf[range])
 }
 
 /// Rows `kept` of a Q4_0 `[rows, hidden]` matrix, bytes unchanged.
