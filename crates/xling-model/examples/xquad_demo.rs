@@ -12,11 +12,6 @@ use std::time::Instant;
 
 use xling_model::{Embedder, ModelFiles, Prefix};
 
-/// Reuses the large per-layer activation buffers instead of returning them to
-/// the kernel after every layer (as the `xling` binary does).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// (language, number of the question in that file) pairs to ask.
 const QUESTIONS: [(&str, usize); 8] = [
     ("ar", 0),

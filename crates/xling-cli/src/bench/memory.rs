@@ -5,7 +5,7 @@
 //! the engine's own breakdown ([`MemoryUsage`]: token embeddings, layers,
 //! tokenizer, prior, index parts) next to the process's resident memory
 //! (`/proc/self/status`). The difference is the binary and its libraries,
-//! allocator slack (mimalloc keeps freed pages), and transient peaks.
+//! allocator slack (freed pages the allocator keeps), and transient peaks.
 //! `cargo xtask bench memory` runs it with the other native measurements.
 
 use std::path::{Path, PathBuf};
