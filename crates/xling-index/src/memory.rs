@@ -137,6 +137,10 @@ pub struct MemoryUsage {
     pub positions: usize,
     /// The 12 transformer layers (Q4_0 blocks; f32 copies if expanded).
     pub layers: usize,
+    /// The rest of the model file, kept whole because the Q4_0 matrices are
+    /// read from it in place: header, metadata (self-test vectors) and the
+    /// f32 vectors that were copied out.
+    pub model_file_rest: usize,
     /// The tokenizer (an estimate for the `tokenizers` Unigram model).
     pub tokenizer: usize,
     /// A language prior held beside the index (the engine's own copy), if any.
@@ -158,6 +162,7 @@ impl MemoryUsage {
             token_embeddings: weights.token_embeddings,
             positions: weights.positions,
             layers: weights.layers,
+            model_file_rest: weights.model_file_rest,
             tokenizer: embedder.tokenizer().heap_bytes(),
             prior: prior.map_or(0, prior_bytes),
             index: index.memory_usage(),
@@ -166,7 +171,7 @@ impl MemoryUsage {
 
     /// The model's part: weights and tokenizer.
     pub fn model_total(&self) -> usize {
-        self.token_embeddings + self.positions + self.layers + self.tokenizer
+        self.token_embeddings + self.positions + self.layers + self.model_file_rest + self.tokenizer
     }
 
     /// Everything counted.
@@ -175,12 +180,13 @@ impl MemoryUsage {
     }
 
     /// Each part with a snake_case name, in print order (model, then index).
-    pub fn parts(&self) -> [(&'static str, usize); 13] {
+    pub fn parts(&self) -> [(&'static str, usize); 14] {
         let i = &self.index;
         [
             ("token_embeddings", self.token_embeddings),
             ("positions", self.positions),
             ("layers", self.layers),
+            ("model_file_rest", self.model_file_rest),
             ("tokenizer", self.tokenizer),
             ("prior", self.prior),
             ("index_dense_vectors", i.dense_vectors),
@@ -260,6 +266,8 @@ mod tests {
         let weights = embedder.encoder().weight_bytes();
         assert_eq!(usage.token_embeddings, weights.token_embeddings);
         assert_eq!(usage.layers, weights.layers);
+        assert_eq!(usage.model_file_rest, weights.model_file_rest);
+        assert_eq!(usage.model_total(), weights.total() + usage.tokenizer);
         assert!(usage.tokenizer > 0);
         assert_eq!(usage.index, m);
         assert_eq!(

@@ -23,7 +23,10 @@ export interface XlingMemoryUsage {
   wasmBytes: number;
   /** Q4_0 token-embedding table, position rows, the 12 layers. */
   tokenEmbeddings: number; positions: number; layers: number;
-  /** The tokenizer (an estimate for the `tokenizers` Unigram model). */
+  /** The rest of the model file, kept because the Q4_0 matrices are read
+   *  from it in place: header, metadata, f32 vectors copied out. */
+  modelFileRest: number;
+  /** The tokenizer (exact for tokenizer.xlt; an estimate for tokenizer.json). */
   tokenizer: number;
   /** The engine's copy of the language prior (the index holds another). */
   prior: number;
@@ -79,6 +82,7 @@ struct MemoryOutput {
     token_embeddings: usize,
     positions: usize,
     layers: usize,
+    model_file_rest: usize,
     tokenizer: usize,
     prior: usize,
     index: IndexOutput,
@@ -94,6 +98,7 @@ impl MemoryOutput {
             token_embeddings: usage.token_embeddings,
             positions: usage.positions,
             layers: usage.layers,
+            model_file_rest: usage.model_file_rest,
             tokenizer: usage.tokenizer,
             prior: usage.prior,
             index: usage.index.into(),
