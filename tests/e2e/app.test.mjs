@@ -102,7 +102,7 @@ test('first visit: the model is downloaded once and kept in Cache Storage', asyn
     const cache = await caches.open('xling-model-v1');
     return (await cache.keys()).map((r) => new URL(r.url).pathname.split('/').pop()).sort();
   });
-  assert.deepEqual(cached, ['language-prior.bin', 'model.gguf', 'tokenizer.json']);
+  assert.deepEqual(cached, ['language-prior.bin', 'model.gguf', 'tokenizer.xlt']);
   assert.match(await page.textContent('#model-status'), /ready/i);
   // `auto` here finds only Chromium's software WebGPU adapter (SwiftShader),
   // which is slower than the CPU path: the app says so and uses the CPU.

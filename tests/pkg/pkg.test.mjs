@@ -37,7 +37,7 @@ const DOCS = [
 before(async () => {
   xling = await import(pathToFileURL(path.join(PKG, 'xling-wasm.js')).href);
   xling.initSync({ module: fs.readFileSync(path.join(PKG, 'xling-wasm_bg.wasm')) });
-  engine = new xling.Engine(modelFile('model.gguf'), modelFile('tokenizer.json'), modelFile('language-prior.bin'));
+  engine = new xling.Engine(modelFile('model.gguf'), modelFile('tokenizer.xlt'), modelFile('language-prior.bin'));
   assert.deepEqual(await engine.addDocuments(DOCS), { documents: DOCS.length, passages: DOCS.length });
 });
 
@@ -110,6 +110,7 @@ test('save and restore give the same index', () => {
   const bytes = engine.save();
   assert.ok(bytes instanceof Uint8Array && bytes.length > 1000);
   const before = engine.search('train', { k: 5 });
+  // tokenizer.json still loads (made compact on the fly) and reads the same index.
   const other = new xling.Engine(modelFile('model.gguf'), modelFile('tokenizer.json'));
   const stats = other.restore(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   assert.equal(stats.documents, DOCS.length);
@@ -212,11 +213,15 @@ test('WASM embeddings match the reference engine (SIMD128 kernels at parity)', {
 });
 
 test('bad model bytes give invalid_model', () => {
-  const tokenizer = modelFile('tokenizer.json');
+  const tokenizer = modelFile('tokenizer.xlt');
   const model = modelFile('model.gguf');
   throwsXling(() => new xling.Engine(new Uint8Array(), tokenizer), 'invalid_model', 'empty model');
   throwsXling(() => new xling.Engine(model.subarray(0, 1_000_000), tokenizer), 'invalid_model', 'truncated model');
   throwsXling(() => new xling.Engine(model, new Uint8Array()), 'invalid_model', 'empty tokenizer');
+  const flipped = Uint8Array.from(tokenizer);
+  flipped[flipped.length >> 1] ^= 0xff;
+  throwsXling(() => new xling.Engine(model, flipped), 'invalid_model', 'corrupted tokenizer.xlt');
+  throwsXling(() => new xling.Engine(model, tokenizer.subarray(0, 4096)), 'invalid_model', 'truncated tokenizer.xlt');
   throwsXling(() => new xling.Engine(model, tokenizer, new Uint8Array([1, 2, 3])), 'invalid_index', 'bad prior');
   throwsXling(() => new xling.Engine('model', tokenizer), 'invalid_input', 'string as model');
   throwsXling(() => new xling.Engine(model, tokenizer, null, { weights: 'q8' }), 'invalid_input', 'unknown weights');
@@ -229,7 +234,7 @@ test('loads the model from a URL with byte progress', { skip: !process.env.XLING
   });
   assert.ok(events.length > 3);
   const last = events[events.length - 1];
-  const total = ['model.gguf', 'tokenizer.json', 'language-prior.bin']
+  const total = ['model.gguf', 'tokenizer.xlt', 'language-prior.bin']
     .map((f) => fs.statSync(path.join(MODEL, f)).size)
     .reduce((a, b) => a + b);
   assert.equal(last.total, total);
@@ -257,7 +262,7 @@ test('reports the backend and refuses an explicit GPU where there is none', asyn
   assert.equal(report.selfTestCosine, null);
   assert.match(report.reason, /synchronous/);
 
-  const files = [modelFile('model.gguf'), modelFile('tokenizer.json'), null];
+  const files = [modelFile('model.gguf'), modelFile('tokenizer.xlt'), null];
   const auto = await xling.Engine.load(...files, { device: 'auto' });
   assert.equal(auto.backend.backend, 'cpu');
   assert.match(auto.backend.reason, /WebGPU is not available/);
@@ -283,4 +288,31 @@ test('reports the backend and refuses an explicit GPU where there is none', asyn
   await rejectsXling(xling.Engine.load(...files, { device: 'gpu' }), 'gpu_unavailable', 'gpu without WebGPU');
   await rejectsXling(xling.Engine.load(...files, { device: 'tpu' }), 'invalid_input', 'unknown device');
   await rejectsXling(xling.Engine.load(...files, { devices: 'cpu' }), 'invalid_input', 'misspelt option');
+});
+
+test('a pruned model loads from a URL, searches, and refuses the full model\'s index', { skip: !process.env.XLING_PRUNED_MODEL_DIR }, async () => {
+  const { serveDirectories } = await import('../support/serve.mjs');
+  const server = await serveDirectories({ '/': process.env.XLING_PRUNED_MODEL_DIR });
+  try {
+    const events = [];
+    const pruned = await xling.Engine.fromUrl(server.url, { onProgress: (p) => events.push(p) });
+    // The compact tokenizer is what is fetched; tokenizer.json is not needed.
+    assert.deepEqual([...new Set(events.map((e) => e.file))], ['model.gguf', 'tokenizer.xlt', 'language-prior.bin']);
+    const german = DOCS.filter((d) => d.id.startsWith('de-') || d.id.startsWith('en-'));
+    await pruned.addDocuments(german);
+    assert.equal(pruned.search('Wann fährt der Zug nach Berlin ab?', { k: 1 }).hits[0].id, 'de-train');
+    assert.equal(pruned.search('When did the volcano erupt?', { k: 1 }).hits[0].id, 'en-volcano');
+    // English question, German answer: the languages it was pruned for stay cross-lingual.
+    assert.equal(pruned.search('What time does the train to Berlin leave?', { k: 1 }).hits[0].id, 'de-train');
+
+    // Indexes of one model are refused by the other, saying which model built them.
+    const full = engine.save();
+    assert.throws(() => pruned.restore(full), (error) =>
+      error.name === 'XlingError' && error.code === 'model_mismatch' && /built with model "multilingual-e5-small" \(/.test(error.message));
+    assert.throws(() => engine.restore(pruned.save()), (error) =>
+      error.code === 'model_mismatch' && /pruned: en,de/.test(error.message));
+    pruned.free();
+  } finally {
+    await server.close();
+  }
 });

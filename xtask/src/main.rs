@@ -8,7 +8,7 @@ mod util;
 mod web;
 
 use std::ffi::OsString;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{bail, Context, Result};
@@ -184,12 +184,15 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
         run(&mut cmd)
     })?;
     let web = step("web build", || web::build(&s, &data))?;
+    let pruned = step("pruned model", || pruned_test_model(&s))?;
     step("browser tests", || {
         let addr = serve::start(&web.dist, 0)?;
         let mut cmd = Command::new("node");
         cmd.current_dir(root.join("tests"))
             .args(["--test", "--test-concurrency=1", "pkg/", "e2e/"])
             .env("XLING_APP_URL", format!("http://{addr}/"))
+            .env("XLING_DIST_DIR", &web.dist)
+            .env("XLING_PRUNED_MODEL_DIR", &pruned)
             .env("XLING_MODEL_DIR", &s.model_dir)
             .env("XLING_PKG_DIR", &web.pkg)
             .env("XLING_DATA_DIR", &data)
@@ -210,6 +213,20 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
     })?;
     say("test: all steps passed");
     Ok(())
+}
+
+/// The model pruned to German and English (`xling prune`, about a second),
+/// which the browser tests load in the package and the app.
+fn pruned_test_model(s: &Setup) -> Result<PathBuf> {
+    let out = s.cache.join("models").join("pruned-en-de");
+    run(Command::new(&s.xling)
+        .arg("prune")
+        .arg("--model")
+        .arg(&s.model_dir)
+        .arg("--out")
+        .arg(&out)
+        .args(["--languages", "en,de"]))?;
+    Ok(out)
 }
 
 /// `cargo xtask bench`: setup, then the full encoder benchmark.

@@ -14,8 +14,9 @@ use crate::util::{apt_install, cargo, run, say, target_dir};
 
 /// Pinned by DESIGN §6: 0.22 needs a newer rustc; `--locked` avoids a drift.
 const TRUNK_VERSION: &str = "0.21.14";
-/// Files of the model directory that the app serves.
-const MODEL_FILES: [&str; 3] = ["model.gguf", "tokenizer.json", "language-prior.bin"];
+/// Files of the model directory that the app serves: the compact tokenizer
+/// only (`tokenizer.json` is the fallback for directories without one).
+const MODEL_FILES: [&str; 3] = ["model.gguf", "tokenizer.xlt", "language-prior.bin"];
 
 /// Paths of the built app and package.
 pub struct Web {
@@ -171,6 +172,13 @@ fn generate_assets(s: &Setup, data: &Path) -> Result<()> {
     fs::create_dir_all(&model)?;
     for name in MODEL_FILES {
         copy_if_changed(&s.model_dir.join(name), &model.join(name))?;
+    }
+    // A copy left by an older layout (tokenizer.json) would still be served.
+    for entry in fs::read_dir(&model)?.flatten() {
+        let name = entry.file_name();
+        if !MODEL_FILES.iter().any(|f| name == *f) && entry.path().is_file() {
+            fs::remove_file(entry.path())?;
+        }
     }
     let demo = generated.join("demo");
     let sample = demo.join("xquad-r-sample.json");

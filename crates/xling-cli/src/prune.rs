@@ -11,7 +11,7 @@ use xling_index::lang::normalize_language;
 use xling_index::prune::{parse_languages, select_pieces, PruneRequest, Selection};
 use xling_index::{LanguagePrior, PRIOR_FILE};
 use xling_model::model::prune::{prune_model, PruneInfo, PrunedModel};
-use xling_model::model::{MODEL_FILE, TOKENIZER_FILE};
+use xling_model::model::{COMPACT_TOKENIZER_FILE, MODEL_FILE, TOKENIZER_FILE};
 use xling_model::{ModelFiles, Tokenizer};
 
 /// Default `--max-pieces`: one Latin-script language plus English stays
@@ -121,10 +121,7 @@ fn write_model(out: &Path, pruned: &PrunedModel) -> anyhow::Result<()> {
     crate::fsutil::write_atomic(&out.join(MODEL_FILE), &pruned.gguf)?;
     crate::fsutil::write_atomic(&out.join(TOKENIZER_FILE), &pruned.tokenizer_json)?;
     let compact = xling_model::model::compact::build_compact_tokenizer(&pruned.tokenizer_json)?;
-    crate::fsutil::write_atomic(
-        &out.join(xling_model::model::COMPACT_TOKENIZER_FILE),
-        &compact,
-    )?;
+    crate::fsutil::write_atomic(&out.join(COMPACT_TOKENIZER_FILE), &compact)?;
     Ok(())
 }
 
@@ -196,7 +193,8 @@ fn samples(dir: &Path, languages: &[String]) -> anyhow::Result<Vec<String>> {
 
 fn report(out: &Path, pruned: &PrunedModel, s: &Selection, prior: Option<&LanguagePrior>) {
     let size = |name: &str| std::fs::metadata(out.join(name)).map_or(0, |m| m.len());
-    let total: u64 = [MODEL_FILE, TOKENIZER_FILE, PRIOR_FILE]
+    // What a browser downloads: tokenizer.json stays for tools that edit it.
+    let served: u64 = [MODEL_FILE, COMPACT_TOKENIZER_FILE, PRIOR_FILE]
         .iter()
         .map(|n| size(n))
         .sum();
@@ -210,13 +208,14 @@ fn report(out: &Path, pruned: &PrunedModel, s: &Selection, prior: Option<&Langua
         s.query
     );
     eprintln!(
-        "xling prune: wrote {} ({}): model.gguf {} bytes ({:.1} MB), tokenizer.json {:.1} MB, {} languages in the prior; {:.1} MB in all",
+        "xling prune: wrote {} ({}): model.gguf {} bytes ({:.1} MB), tokenizer.xlt {:.1} MB, {} languages in the prior; {:.1} MB served (tokenizer.json, {:.1} MB, is not needed by the browser)",
         out.display(),
         pruned.config.name,
         size(MODEL_FILE),
         size(MODEL_FILE) as f64 / 1e6,
-        size(TOKENIZER_FILE) as f64 / 1e6,
+        size(COMPACT_TOKENIZER_FILE) as f64 / 1e6,
         prior.map_or(0, |p| p.languages().len()),
-        total as f64 / 1e6
+        served as f64 / 1e6,
+        size(TOKENIZER_FILE) as f64 / 1e6
     );
 }

@@ -246,11 +246,13 @@ impl Index {
 
     /// An empty index for `embedder`'s model.
     pub fn for_model<E: WindowEncoder>(embedder: &Embedder<E>, config: IndexConfig) -> Self {
-        Self::new(
+        let mut index = Self::new(
             embedder.tokenizer().model_fingerprint(),
             embedder.dim(),
             config,
-        )
+        );
+        index.set_model_name(embedder.tokenizer().model_name());
+        index
     }
 
     /// The fingerprint of the model the index was built with.
@@ -319,6 +321,7 @@ impl Index {
     /// Refuses a tokenizer of another model than the index's.
     pub(crate) fn check_model(&self, tokenizer: &Tokenizer) -> Result<()> {
         self.check_fingerprint(tokenizer.model_fingerprint())
+            .map_err(|e| crate::snapshot::name_loaded_model(e, tokenizer))
     }
 
     /// Refuses anything made with another model than the index's.

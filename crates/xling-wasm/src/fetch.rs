@@ -18,6 +18,9 @@ extern "C" {
 
 /// The files of a model directory, as served.
 pub const MODEL_FILE: &str = "model.gguf";
+/// The compact tokenizer, read in place; served by `xling convert`'s output.
+pub const COMPACT_TOKENIZER_FILE: &str = "tokenizer.xlt";
+/// The `tokenizers` JSON, fetched only where a directory has no `tokenizer.xlt`.
 pub const TOKENIZER_FILE: &str = "tokenizer.json";
 pub const PRIOR_FILE: &str = "language-prior.bin";
 
@@ -66,9 +69,10 @@ impl Downloaded {
     }
 }
 
-/// Fetches `model.gguf`, `tokenizer.json` and (if present)
-/// `language-prior.bin` from `base` (a directory URL), using the Cache Storage
-/// cache `cache_name` when given and available.
+/// Fetches `model.gguf`, the tokenizer (`tokenizer.xlt`, else
+/// `tokenizer.json`) and (if present) `language-prior.bin` from `base` (a
+/// directory URL), using the Cache Storage cache `cache_name` when given and
+/// available.
 pub async fn fetch_model(
     base: &str,
     cache_name: Option<&str>,
@@ -83,16 +87,31 @@ pub async fn fetch_model(
         Some(name) => open_cache(name).await,
         None => None,
     };
+    let cache_ref = cache.as_ref();
     let mut sources = Vec::new();
-    for (file, required) in [
-        (MODEL_FILE, true),
-        (TOKENIZER_FILE, true),
-        (PRIOR_FILE, false),
-    ] {
-        let url = format!("{base}{file}");
-        if let Some(source) = open(&url, file, required, cache.as_ref()).await? {
-            sources.push(source);
+    if let Some(model) = open(&format!("{base}{MODEL_FILE}"), MODEL_FILE, true, cache_ref).await? {
+        sources.push(model);
+    }
+    let compact = open(
+        &format!("{base}{COMPACT_TOKENIZER_FILE}"),
+        COMPACT_TOKENIZER_FILE,
+        false,
+        cache_ref,
+    )
+    .await?;
+    // A host that answers every path with its index page sends HTML for a
+    // missing file: that is "no tokenizer.xlt" too.
+    match compact.filter(|s| !is_html(&s.response)) {
+        Some(source) => sources.push(source),
+        None => {
+            let json = format!("{base}{TOKENIZER_FILE}");
+            if let Some(source) = open(&json, TOKENIZER_FILE, true, cache_ref).await? {
+                sources.push(source);
+            }
         }
+    }
+    if let Some(prior) = open(&format!("{base}{PRIOR_FILE}"), PRIOR_FILE, false, cache_ref).await? {
+        sources.push(prior);
     }
     let total: u64 = sources
         .iter()
@@ -117,7 +136,7 @@ pub async fn fetch_model(
         }
         match source.file {
             MODEL_FILE => out.gguf = bytes,
-            TOKENIZER_FILE => out.tokenizer_json = bytes,
+            TOKENIZER_FILE | COMPACT_TOKENIZER_FILE => out.tokenizer_json = bytes,
             _ => out.prior = Some(bytes),
         }
     }
@@ -171,6 +190,16 @@ async fn open(
         response,
         from_cache: false,
     }))
+}
+
+/// Whether a response is an HTML page (`Content-Type: text/html`).
+fn is_html(response: &Response) -> bool {
+    response
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/html"))
 }
 
 /// `Content-Length`, when the server sends a usable one.

@@ -112,7 +112,9 @@ impl Index {
     /// Reads a snapshot and refuses it unless it was built with `tokenizer`'s model.
     pub fn from_bytes_for(bytes: &[u8], tokenizer: &Tokenizer) -> Result<Self> {
         let snapshot = Snapshot::parse(bytes)?;
-        snapshot.check_model(&tokenizer.model_fingerprint())?;
+        snapshot
+            .check_model(&tokenizer.model_fingerprint())
+            .map_err(|e| name_loaded_model(e, tokenizer))?;
         Self::from_bytes(bytes)
     }
 
@@ -315,6 +317,17 @@ impl Sections<'_> {
             ));
         }
         Ok(())
+    }
+}
+
+/// A [`Error::ModelMismatch`] that also names the loaded model.
+pub(crate) fn name_loaded_model(error: Error, tokenizer: &Tokenizer) -> Error {
+    match error {
+        Error::ModelMismatch { index, model } => Error::ModelMismatch {
+            index,
+            model: super::describe_model(Some(tokenizer.model_name()), &model),
+        },
+        e => e,
     }
 }
 

@@ -27,6 +27,8 @@
 
 mod index;
 
+pub(crate) use index::name_loaded_model;
+
 use super::codec::{Reader, Writer};
 use xling_model::error::{Error, Result};
 use xling_model::model::charsmap::hex;

@@ -52,6 +52,7 @@ pub struct Tokenizer {
     eos_id: u32,
     max_window_tokens: usize,
     fingerprint: [u8; 32],
+    model_name: String,
 }
 
 impl Tokenizer {
@@ -105,6 +106,7 @@ impl Tokenizer {
             eos_id: config.eos_id,
             max_window_tokens: config.max_window_tokens(),
             fingerprint: config.fingerprint(),
+            model_name: config.name.clone(),
         })
     }
 
@@ -169,6 +171,12 @@ impl Tokenizer {
     /// The model's [`ModelConfig::fingerprint`].
     pub fn model_fingerprint(&self) -> [u8; 32] {
         self.fingerprint
+    }
+
+    /// The model's name (`general.name`; a pruned model's says so), saved
+    /// with indexes so that a mismatch names the model that built them.
+    pub fn model_name(&self) -> &str {
+        &self.model_name
     }
 
     /// Content tokens one encoder window holds.

@@ -59,8 +59,11 @@ fn corrupt_snapshots_are_typed_errors() -> Result<()> {
 fn the_model_name_travels_with_the_index_and_names_it_in_a_mismatch() -> Result<()> {
     let (embedder, mut index) = built()?;
     let other = xling_model::testing::tiny_embedder(4);
+    // An index records its model's name from the start.
+    assert_eq!(index.model_name(), Some(embedder.tokenizer().model_name()));
     // Without a recorded name (as every snapshot before the MODL section):
     // loads, and a mismatch names the fingerprint only.
+    index.model_name = None;
     let unnamed = index.to_bytes()?;
     assert_eq!(Index::from_bytes(&unnamed)?.model_name(), None);
     match Index::from_bytes_for(&unnamed, other.tokenizer()) {
@@ -87,6 +90,8 @@ fn the_model_name_travels_with_the_index_and_names_it_in_a_mismatch() -> Result<
                     msg.contains("built with model \"tiny (pruned: en; 40 pieces)\" (fingerprint"),
                     "{msg}"
                 );
+                let loaded_name = format!("loaded model is {:?}", other.tokenizer().model_name());
+                assert!(msg.contains(&loaded_name), "{msg}");
             }
             r => panic!("expected ModelMismatch, got {r:?}"),
         }
