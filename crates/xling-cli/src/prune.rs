@@ -71,7 +71,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &files.tokenizer_json,
         &config,
         &PruneRequest {
-            scripts: &scripts,
+            language_scripts: &scripts,
             corpus: corpus.as_deref(),
             chunk: &chunk,
             samples: &samples,

@@ -15,17 +15,22 @@
 //!    punctuation, symbols), so any text of those languages can be spelled;
 //! 4. query-side pieces up to `max_pieces`: first the pieces of optional
 //!    sample texts of the languages (e.g. Tatoeba sentences), most frequent
-//!    first; then every piece whose letters all belong to the languages'
-//!    scripts (pieces without letters included), by unigram score, i.e. the
-//!    log-probability SentencePiece learned: the pieces most likely in any
-//!    text of those scripts.
+//!    first; then each language in turn takes the next piece of its own
+//!    scripts (every letter in them; pieces without letters count for all)
+//!    by unigram score, i.e. the log-probability SentencePiece learned. The
+//!    score ranks pieces within a script as their frequency in its text does,
+//!    but across scripts it follows the training mixture, where English and
+//!    the other large Latin-script languages dominate: ranking all pieces by
+//!    score alone starved Thai, Greek and Arabic (their XQuAD-R texts kept
+//!    the lowest cosines to the full model's embeddings). Taking turns gives
+//!    every language an equal share; languages of one script pool theirs.
 //!
 //! 1–3 are mandatory: a `max_pieces` below them is an error that says how
 //! many are needed.
 
 mod scripts;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::chunk::{chunk_text, ChunkConfig};
 use crate::collection::embedding_text;
@@ -64,8 +69,8 @@ pub enum PruneError {
 }
 
 /// The languages of `codes` in xling's spelling, deduplicated in order, with
-/// their scripts; unknown codes are named in the error.
-pub fn parse_languages(codes: &[String]) -> Result<(Vec<String>, Vec<Script>), PruneError> {
+/// the scripts of each; unknown codes are named in the error.
+pub fn parse_languages(codes: &[String]) -> Result<(Vec<String>, Vec<Vec<Script>>), PruneError> {
     let mut languages = Vec::new();
     let mut scripts = Vec::new();
     let mut unknown = Vec::new();
@@ -74,11 +79,7 @@ pub fn parse_languages(codes: &[String]) -> Result<(Vec<String>, Vec<Script>), P
             Some((c, s)) => {
                 if !languages.contains(&c) {
                     languages.push(c);
-                }
-                for script in s {
-                    if !scripts.contains(&script) {
-                        scripts.push(script);
-                    }
+                    scripts.push(s);
                 }
             }
             None => unknown.push(code.to_string()),
@@ -95,8 +96,8 @@ pub fn parse_languages(codes: &[String]) -> Result<(Vec<String>, Vec<Script>), P
 
 /// What to select for.
 pub struct PruneRequest<'a> {
-    /// The scripts of the languages ([`parse_languages`]).
-    pub scripts: &'a [Script],
+    /// The scripts of each language ([`parse_languages`]).
+    pub language_scripts: &'a [Vec<Script>],
     /// The documents to keep every piece of; `None` when no corpus is given.
     pub corpus: Option<&'a [Document]>,
     /// How `xling index` will chunk them.
@@ -164,12 +165,8 @@ pub fn select_pieces(
     }
     let corpus = keep.len() - control;
 
-    let in_scripts = |piece: &str| {
-        piece
-            .chars()
-            .filter(|c| *c != '\u{2581}')
-            .all(|c| Script::of_char(c).is_none_or(|s| request.scripts.contains(&s)))
-    };
+    let all_scripts: Vec<Script> = request.language_scripts.iter().flatten().copied().collect();
+    let in_scripts = |piece: &str| written_in(piece, &all_scripts);
     let is_control = |id: u32| {
         [config.bos_id, config.eos_id, config.pad_id, unk].contains(&id)
             || vocab[id as usize].0 == unreachable_control_piece("<mask>")
@@ -189,7 +186,13 @@ pub fn select_pieces(
         });
     }
 
-    for id in query_candidates(tokenizer, request.samples, &vocab, &in_scripts, &is_control)? {
+    for id in query_candidates(
+        tokenizer,
+        request.samples,
+        &vocab,
+        request.language_scripts,
+        &is_control,
+    )? {
         if keep.len() >= request.max_pieces {
             break;
         }
@@ -236,14 +239,24 @@ fn keep_document(
     Ok(())
 }
 
+/// Whether every letter of `piece` (the `▁` word mark aside) is of `scripts`;
+/// true for pieces without letters.
+fn written_in(piece: &str, scripts: &[Script]) -> bool {
+    piece
+        .chars()
+        .filter(|c| *c != '\u{2581}')
+        .all(|c| Script::of_char(c).is_none_or(|s| scripts.contains(&s)))
+}
+
 /// Query-side pieces in the order they are taken: the pieces of `samples`
-/// (as queries and lower-cased), most frequent first, then every piece of the
-/// scripts by score (highest first; ids break ties).
+/// (as queries and lower-cased), most frequent first, then the languages in
+/// turn, each taking its scripts' next piece by score (highest first; ids
+/// break ties).
 fn query_candidates(
     tokenizer: &Tokenizer,
     samples: &[String],
     vocab: &[(String, f64)],
-    in_scripts: &dyn Fn(&str) -> bool,
+    language_scripts: &[Vec<Script>],
     is_control: &dyn Fn(u32) -> bool,
 ) -> Result<Vec<u32>, PruneError> {
     let mut counts: HashMap<u32, u64> = HashMap::new();
@@ -262,20 +275,56 @@ fn query_candidates(
         .filter(|(id, _)| !is_control(*id))
         .collect();
     sampled.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut scored: Vec<u32> = (0..vocab.len() as u32)
-        .filter(|&id| !is_control(id) && in_scripts(&vocab[id as usize].0))
+    let mut order: Vec<u32> = sampled.into_iter().map(|(id, _)| id).collect();
+    let mut taken: HashSet<u32> = order.iter().copied().collect();
+    for id in pieces_in_turns(vocab, language_scripts, is_control) {
+        if taken.insert(id) {
+            order.push(id);
+        }
+    }
+    Ok(order)
+}
+
+/// Every non-control piece of the languages' scripts, the languages taking
+/// turns: each takes the best-scored piece of its scripts not taken yet (ids
+/// break ties), so each language gets an equal share of any prefix.
+fn pieces_in_turns(
+    vocab: &[(String, f64)],
+    language_scripts: &[Vec<Script>],
+    is_control: &dyn Fn(u32) -> bool,
+) -> Vec<u32> {
+    let mut by_score: Vec<u32> = (0..vocab.len() as u32)
+        .filter(|&id| !is_control(id))
         .collect();
-    scored.sort_by(|&a, &b| {
+    by_score.sort_by(|&a, &b| {
         vocab[b as usize]
             .1
             .total_cmp(&vocab[a as usize].1)
             .then(a.cmp(&b))
     });
-    Ok(sampled
-        .into_iter()
-        .map(|(id, _)| id)
-        .chain(scored)
-        .collect())
+    // One queue per language: the pieces of its scripts, best first.
+    let lists: Vec<Vec<u32>> = language_scripts
+        .iter()
+        .map(|scripts| {
+            by_score
+                .iter()
+                .copied()
+                .filter(|&id| written_in(&vocab[id as usize].0, scripts))
+                .collect()
+        })
+        .collect();
+    let mut queues: Vec<_> = lists.iter().map(|l| l.iter().peekable()).collect();
+    let mut taken = HashSet::new();
+    let mut order = Vec::new();
+    while queues.iter_mut().any(|q| q.peek().is_some()) {
+        for queue in &mut queues {
+            if let Some(&id) = queue.find(|id| !taken.contains(*id)) {
+                taken.insert(id);
+                order.push(id);
+            }
+        }
+    }
+    order
 }
 
 #[cfg(test)]

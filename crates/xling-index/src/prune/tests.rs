@@ -45,7 +45,7 @@ fn select(
         &files.tokenizer_json,
         &config,
         &PruneRequest {
-            scripts: &[Script::Latin],
+            language_scripts: &[vec![Script::Latin]],
             corpus,
             chunk: &chunk,
             samples: &[],
@@ -162,11 +162,57 @@ fn bad_requests_are_typed_errors() {
     let (langs, scripts) = parse_languages(&["en".into(), "deu".into(), "ru".into(), "en".into()])
         .expect("known codes");
     assert_eq!(langs, ["en", "de", "ru"]);
-    assert_eq!(scripts, [Script::Latin, Script::Cyrillic]);
+    assert_eq!(
+        scripts,
+        [
+            vec![Script::Latin],
+            vec![Script::Latin],
+            vec![Script::Cyrillic]
+        ]
+    );
     match select(&files, None, 3) {
         Err(e @ PruneError::TooFewPieces { .. }) => {
             assert!(e.to_string().contains("need"), "{e}");
         }
         other => panic!("expected TooFewPieces, got {other:?}"),
     }
+}
+
+#[test]
+fn languages_take_turns_so_a_small_script_is_not_starved() {
+    // Latin pieces all outscore the Greek ones, as in XLM-R's training mix.
+    let vocab: Vec<(String, f64)> = [
+        ("<s>", 0.0),
+        ("▁the", -1.0),
+        ("▁and", -2.0),
+        ("▁of", -3.0),
+        ("▁und", -4.0),
+        ("▁και", -5.0),
+        ("▁το", -6.0),
+        ("42", -7.0),
+        ("▁να", -8.0),
+    ]
+    .iter()
+    .map(|(p, s)| (p.to_string(), *s))
+    .collect();
+    let is_control = |id: u32| id == 0;
+    let order = pieces_in_turns(
+        &vocab,
+        &[vec![Script::Latin], vec![Script::Greek]],
+        &is_control,
+    );
+    // Alternating Latin and Greek; "42" (no letters) is in both queues and
+    // taken once, at its first turn.
+    assert_eq!(order, [1, 5, 2, 6, 3, 7, 4, 8]);
+    // Two Latin languages pool their turns.
+    let order = pieces_in_turns(
+        &vocab,
+        &[
+            vec![Script::Latin],
+            vec![Script::Latin],
+            vec![Script::Greek],
+        ],
+        &is_control,
+    );
+    assert_eq!(order, [1, 2, 5, 3, 4, 6, 7, 8]);
 }
