@@ -251,3 +251,108 @@ fn unknown_languages_and_empty_corpora_are_refused() {
     assert!(!out.exists(), "nothing written");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--samples` puts the pieces of the languages' Tatoeba sentences first, so
+/// with room for them those sentences tokenize as before; `--prior-data`
+/// re-estimates the prior with the pruned model (without samples its text
+/// tokenizes differently: means close to the parent's, not a copy of them);
+/// the default limit grows with the languages.
+#[test]
+fn samples_rank_query_pieces_and_prior_data_recomputes_the_prior() {
+    let Some(setup) = support::real_setup("prune-samples") else {
+        return;
+    };
+    let dir = temp_dir("samples");
+    let full = setup.model_dir.to_str().expect("utf-8 path").to_string();
+    let tatoeba = setup.data_dir.join("tatoeba");
+    let tatoeba_s = tatoeba.to_str().expect("utf-8 path");
+    let out = dir.join("model-en-el");
+    let out_s = out.to_str().expect("utf-8 path");
+    let report = ok(xling(&[
+        "prune",
+        "--model",
+        &full,
+        "--out",
+        out_s,
+        "--languages",
+        "en,el",
+        "--max-pieces",
+        "30000",
+        "--samples",
+        tatoeba_s,
+    ]));
+    assert!(report.contains("kept 30000 of 250002 pieces"), "{report}");
+
+    let full_tok = tokenizer(&setup.model_dir);
+    let small_tok = tokenizer(&out);
+    let greek =
+        std::fs::read_to_string(tatoeba.join("tatoeba.ell-eng.ell")).expect("Greek sentences");
+    for line in greek.lines().take(200) {
+        assert_eq!(
+            pieces(&full_tok, line, Prefix::Query),
+            pieces(&small_tok, line, Prefix::Query),
+            "{line}"
+        );
+    }
+
+    let out = dir.join("model-en-el-prior");
+    ok(xling(&[
+        "prune",
+        "--model",
+        &full,
+        "--out",
+        out.to_str().expect("utf-8 path"),
+        "--languages",
+        "en,el",
+        "--max-pieces",
+        "30000",
+        "--prior-data",
+        tatoeba_s,
+    ]));
+    let parent = xling_index::LanguagePrior::read_model_dir(&setup.model_dir)
+        .expect("parent prior reads")
+        .expect("parent prior");
+    let prior = xling_index::LanguagePrior::read_model_dir(&out)
+        .expect("pruned prior reads")
+        .expect("pruned prior");
+    let codes: Vec<&str> = prior.languages().iter().map(|l| l.code.as_str()).collect();
+    assert_eq!(codes.len(), 2, "{codes:?}");
+    assert!(codes.contains(&"en") && codes.contains(&"el"), "{codes:?}");
+    // Greek keeps all its pieces at this size (so its means come out equal);
+    // English loses some, so its means move a little.
+    let mut moved = Vec::new();
+    for lang in prior.languages() {
+        let old = parent
+            .languages()
+            .iter()
+            .find(|l| l.code == lang.code)
+            .expect("parent has the language");
+        let dot: f32 = old
+            .passage_mean
+            .iter()
+            .zip(&lang.passage_mean)
+            .map(|(a, b)| a * b)
+            .sum();
+        let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        let cos = dot / (norm(&old.passage_mean) * norm(&lang.passage_mean));
+        assert!(cos > 0.9, "{}: {cos}", lang.code);
+        if old.passage_mean != lang.passage_mean {
+            moved.push(lang.code.clone());
+        }
+    }
+    assert_eq!(moved, ["en"], "recomputed, not copied");
+
+    // Five languages by default: 20,000 pieces each.
+    let out5 = dir.join("model-5");
+    let report = ok(xling(&[
+        "prune",
+        "--model",
+        &full,
+        "--out",
+        out5.to_str().expect("utf-8 path"),
+        "--languages",
+        "en,fr,ar,sw,hi",
+    ]));
+    assert!(report.contains("kept 100000 of 250002 pieces"), "{report}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
