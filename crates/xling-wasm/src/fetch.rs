@@ -212,6 +212,9 @@ fn content_length(response: &Response) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// Progress is reported at most once per this many bytes (and at the end).
+const PROGRESS_STEP_BYTES: u64 = 1 << 20;
+
 /// Reads a body chunk by chunk, reporting progress; checks the length
 /// against `Content-Length` so a cut download is an error, never a model.
 async fn read_body(
@@ -237,6 +240,7 @@ async fn read_body(
         }
     };
     report(*loaded);
+    let mut reported = *loaded;
     let Some(body) = source.response.body() else {
         return Ok(bytes);
     };
@@ -265,6 +269,14 @@ async fn read_body(
         bytes.resize(at + value.length() as usize, 0);
         value.copy_to(&mut bytes[at..]);
         *loaded += value.length() as u64;
+        // Cache Storage hands out small chunks (thousands for the model):
+        // one callback each made the progress events cost more than the read.
+        if *loaded - reported >= PROGRESS_STEP_BYTES {
+            report(*loaded);
+            reported = *loaded;
+        }
+    }
+    if reported != *loaded {
         report(*loaded);
     }
     if let Some(expected) = expected {
