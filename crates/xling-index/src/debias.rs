@@ -8,10 +8,13 @@
 //! query is moved away from its own language's mean, `q̃ = normalise(q −
 //! β·m)`, and a passage `p` of language `L` scores `q̃·p − q̃·μ_L`: its
 //! similarity relative to the average passage of its language. Within one
-//! language this is a constant shift, so rankings inside a language are
-//! unchanged; across languages it removes the head start of the query's
-//! language. Because the correction is one offset per language, the HNSW
-//! walk can follow the corrected score directly.
+//! language this is a constant shift, but the query's move and the
+//! renormalisation of centred passages (`q̃·(p − μ_L)/|p − μ_L|`, the
+//! default) do reorder passages inside a language; across languages it
+//! removes the head start of the query's language. So it acts only as much
+//! as the passages in scope are mixed ([`strength`]): in a one-language
+//! collection the ranking is plain cosine. Because the offset is one per
+//! language, the HNSW walk can follow the corrected score directly.
 
 use super::languages::{LanguagePrior, LanguageStats};
 use super::vector::dot_f32;
@@ -135,18 +138,48 @@ pub fn language_means(
         .collect()
 }
 
+/// Below this share of passages outside the collection's main language the
+/// collection counts as one-language (a few passages misdetected) and the
+/// ranking is plain cosine.
+pub const MIX_START: f32 = 0.05;
+/// From this share of passages outside the main language on, the correction
+/// acts fully; between the two it grows linearly.
+pub const MIX_FULL: f32 = 0.25;
+
+/// How much the correction acts, 0 to 1, for a collection with `counts`
+/// passages per language (those the search may return): it removes a
+/// preference *between* languages, so with one language there is nothing to
+/// remove, and each of its parts (the query's shift, the centring, the
+/// renormalisation) would only reorder passages within that language.
+pub fn strength(counts: impl IntoIterator<Item = u64>) -> f32 {
+    let (total, main) = counts
+        .into_iter()
+        .fold((0u64, 0u64), |(t, m), n| (t + n, m.max(n)));
+    if total == 0 {
+        return 0.0;
+    }
+    let minority = 1.0 - main as f32 / total as f32;
+    ((minority - MIX_START) / (MIX_FULL - MIX_START)).clamp(0.0, 1.0)
+}
+
 /// The correction for a query in language `query_language` (a code; may be
-/// unknown to both the collection and the prior).
+/// unknown to both the collection and the prior), acting with `strength`
+/// (0: none, 1: full; see [`strength`]): the query loses `strength·β` of its
+/// language's mean. The offsets are the full centring's; the search blends
+/// the corrected scores with the raw ones by the same strength
+/// (`search::correction`).
 pub fn correct(
     query: &[f32],
     query_language: &str,
     stats: &LanguageStats,
     prior: Option<&LanguagePrior>,
     config: &DebiasConfig,
+    strength: f32,
 ) -> Correction {
-    if !config.enabled || query.is_empty() {
+    if !config.enabled || query.is_empty() || strength <= 0.0 {
         return Correction::none(query, stats.len());
     }
+    let strength = strength.min(1.0);
     let means = language_means(stats, prior, config.prior_weight);
     let passage_mean_of_query_language = || -> Option<Vec<f32>> {
         if let Some(id) = stats.lookup(query_language) {
@@ -168,7 +201,7 @@ pub fn correct(
     let mut corrected = query.to_vec();
     if let Some(m) = query_mean.filter(|m| m.len() == query.len()) {
         for (q, m) in corrected.iter_mut().zip(&m) {
-            *q -= config.query_shift * m;
+            *q -= strength * config.query_shift * m;
         }
         let norm = dot_f32(&corrected, &corrected).sqrt();
         if norm > 1e-6 {
@@ -233,7 +266,7 @@ mod tests {
             prior_weight: 0.0,
             ..DebiasConfig::default()
         };
-        let c = correct(&query, "en", &stats, None, &config);
+        let c = correct(&query, "en", &stats, None, &config, 1.0);
         let score = |p: &[f32], lang: u16| dot_f32(&c.query, p) + c.offset(lang);
         assert!(score(&de_a, de) > score(&en_b, en));
         assert!(score(&de_a, de) > score(&en_c, en));
@@ -245,7 +278,7 @@ mod tests {
             ..config
         };
         assert_eq!(
-            correct(&query, "en", &stats, None, &off),
+            correct(&query, "en", &stats, None, &off, 1.0),
             Correction::none(&query, 2)
         );
     }
@@ -277,12 +310,40 @@ mod tests {
     }
 
     #[test]
+    fn the_correction_acts_as_much_as_the_collection_is_mixed() {
+        assert_eq!(strength([]), 0.0);
+        assert_eq!(strength([1000]), 0.0);
+        // A few misdetected passages in a one-language collection.
+        assert_eq!(strength([960, 30, 10]), 0.0);
+        assert_eq!(strength([500, 500]), 1.0);
+        assert_eq!(strength([75, 25]), 1.0);
+        let half = strength([85, 15]);
+        assert!((half - 0.5).abs() < 1e-6, "{half}");
+
+        // Off, the correction is the query as is: plain cosine ranking.
+        let mut stats = LanguageStats::new(2);
+        let en = stats.intern("en");
+        stats.add(en, &QuantizedVector::quantize(&[1.0, 0.0]));
+        let q = [0.6, 0.8];
+        let c = correct(&q, "en", &stats, None, &DebiasConfig::default(), 0.0);
+        assert_eq!(c, Correction::none(&q, 1));
+        // Half strength: the query loses half as much of its language's mean.
+        let q = [0.8, 0.6];
+        let full = correct(&q, "en", &stats, None, &DebiasConfig::default(), 1.0);
+        let half = correct(&q, "en", &stats, None, &DebiasConfig::default(), 0.5);
+        assert!(
+            full.query[0] < half.query[0] && half.query[0] < 0.8,
+            "{full:?} {half:?}"
+        );
+    }
+
+    #[test]
     fn unknown_query_languages_keep_the_query() {
         let mut stats = LanguageStats::new(2);
         let en = stats.intern("en");
         stats.add(en, &QuantizedVector::quantize(&[1.0, 0.0]));
         let q = [0.6, 0.8];
-        let c = correct(&q, "und", &stats, None, &DebiasConfig::default());
+        let c = correct(&q, "und", &stats, None, &DebiasConfig::default(), 1.0);
         assert_eq!(c.query, q.to_vec());
         assert!((c.offset(en) + 0.6).abs() < 1e-2);
     }

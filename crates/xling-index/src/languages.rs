@@ -160,15 +160,54 @@ pub const TEXT_SURE: f32 = 0.5;
 /// detector when it is sure (or the script names the language), else the
 /// prior language whose mean is nearest to the embedding, else whatever the
 /// text detector guessed (possibly `und`).
+///
+/// Every label is consistent with the text's script: the embedding only
+/// chooses among the prior's languages written in it (Hindi sentences were
+/// otherwise labelled Bengali, Malayalam or Yiddish by the nearest mean),
+/// and a script no prior language is written in gives the script's own
+/// language if it has one (Sinhala), else `und`.
 pub fn language_of(text: &str, vector: &[f32], prior: Option<&LanguagePrior>) -> String {
+    let prior = prior.filter(|_| !vector.is_empty());
+    label_in_script(text, |fits| prior.and_then(|p| p.nearest_in(vector, fits)))
+}
+
+/// [`language_of`] for a query embedding (`query: ` prefix).
+pub fn query_language_of(text: &str, vector: &[f32], prior: Option<&LanguagePrior>) -> String {
+    let prior = prior.filter(|_| !vector.is_empty());
+    label_in_script(text, |fits| {
+        prior.and_then(|p| p.nearest_query_in(vector, fits))
+    })
+}
+
+fn label_in_script(
+    text: &str,
+    nearest: impl FnOnce(&dyn Fn(&str) -> bool) -> Option<String>,
+) -> String {
+    let script = crate::lang::detect_script(text);
+    let fits = |code: &str| written_in(code, script);
     let by_text = crate::lang::detect_language(text);
-    if by_text.confidence >= TEXT_SURE {
+    if by_text.confidence >= TEXT_SURE && fits(by_text.code) {
         return by_text.code.to_owned();
     }
-    match prior.and_then(|p| p.nearest(vector)) {
-        Some((code, _)) => code.to_owned(),
-        None => by_text.code.to_owned(),
+    if let Some(code) = nearest(&fits) {
+        return code;
     }
+    if fits(by_text.code) && by_text.code != crate::lang::UNDETERMINED {
+        return by_text.code.to_owned();
+    }
+    crate::lang::language_of_script(script)
+        .unwrap_or(crate::lang::UNDETERMINED)
+        .to_owned()
+}
+
+/// Whether language `code` can be written in `script` (any language for
+/// texts without a known script).
+fn written_in(code: &str, script: crate::lang::Script) -> bool {
+    use crate::lang::Script;
+    if matches!(script, Script::Unknown | Script::Other) {
+        return true;
+    }
+    crate::prune::scripts_of(code).is_some_and(|s| s.contains(&script))
 }
 
 /// Mean passage and query vectors per language, estimated by `xling prior`
@@ -265,14 +304,44 @@ impl LanguagePrior {
         self.nearest_by(vector, |l| &l.query_mean)
     }
 
+    /// The nearest language (passage means) among those `allowed` accepts.
+    pub fn nearest_in(&self, vector: &[f32], allowed: &dyn Fn(&str) -> bool) -> Option<String> {
+        self.nearest_filtered(vector, |l| &l.passage_mean, allowed)
+            .map(|(c, _)| c.to_owned())
+    }
+
+    /// The nearest language (query means) among those `allowed` accepts.
+    pub fn nearest_query_in(
+        &self,
+        vector: &[f32],
+        allowed: &dyn Fn(&str) -> bool,
+    ) -> Option<String> {
+        self.nearest_filtered(vector, |l| &l.query_mean, allowed)
+            .map(|(c, _)| c.to_owned())
+    }
+
     fn nearest_by(
         &self,
         vector: &[f32],
         mean: impl Fn(&PriorLanguage) -> &Vec<f32>,
     ) -> Option<(&str, f32)> {
+        self.nearest_filtered(vector, mean, &|_| true)
+    }
+
+    fn nearest_filtered(
+        &self,
+        vector: &[f32],
+        mean: impl Fn(&PriorLanguage) -> &Vec<f32>,
+        allowed: &dyn Fn(&str) -> bool,
+    ) -> Option<(&str, f32)> {
         let mut best: Option<(usize, f32)> = None;
         let mut second = f32::INFINITY;
-        for (i, l) in self.languages.iter().enumerate() {
+        for (i, l) in self
+            .languages
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| allowed(&l.code))
+        {
             let d: f32 = mean(l)
                 .iter()
                 .zip(vector)
@@ -402,6 +471,32 @@ mod tests {
 
     fn unit(seed: u64, dim: usize) -> QuantizedVector {
         QuantizedVector::quantize(&xling_model::testing::pseudo_unit(seed, dim))
+    }
+
+    #[test]
+    fn labels_follow_the_texts_script() -> Result<()> {
+        let lang = |code: &str, mean: Vec<f32>| PriorLanguage {
+            code: code.into(),
+            sentences: 100,
+            passage_mean: mean.clone(),
+            query_mean: mean,
+        };
+        let prior = LanguagePrior::new(
+            [0; 32],
+            2,
+            vec![lang("bn", vec![1.0, 0.0]), lang("hi", vec![0.0, 1.0])],
+        )?;
+        // The embedding is nearest to Bengali, but the text is Devanagari.
+        let v = [1.0, 0.0];
+        assert_eq!(language_of("कल", &v, Some(&prior)), "hi");
+        assert_eq!(query_language_of("कल", &v, Some(&prior)), "hi");
+        assert_eq!(language_of("কাল", &v, Some(&prior)), "bn");
+        // A script no prior language is written in: its own language.
+        assert_eq!(language_of("හෙට", &v, Some(&prior)), "si");
+        // No vector (lexical mode) and too short a text to tell: undetermined,
+        // never the first prior language nor one of another script.
+        assert_eq!(language_of("कल", &[], Some(&prior)), "und");
+        Ok(())
     }
 
     #[test]

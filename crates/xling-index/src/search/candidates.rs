@@ -7,6 +7,7 @@ use super::query::Query;
 use super::scope::Scope;
 use super::SearchOptions;
 use crate::collection::Index;
+use crate::debias::strength;
 use xling_model::error::Result;
 
 /// Passages fetched per side: documents may have several passages, so
@@ -31,12 +32,16 @@ impl Index {
         options: &SearchOptions,
         scope: &Scope,
     ) -> DenseCorrection {
+        let in_scope = (0..self.languages.len() as u16)
+            .filter(|&id| scope.allows(id))
+            .map(|id| self.languages.count(id));
         DenseCorrection::new(
             query.vector(),
             language,
             &self.languages,
             self.prior.as_ref(),
             &options.debias,
+            strength(in_scope),
         )
         .standardised(
             &options.debias,

@@ -27,8 +27,6 @@ use std::collections::HashSet;
 
 use crate::collection::Index;
 use crate::fusion::SearchMode;
-use crate::lang::Detected;
-use crate::languages::TEXT_SURE;
 use candidates::candidate_depth;
 use scope::Scope;
 use xling_model::encoder::WindowEncoder;
@@ -95,23 +93,13 @@ impl Index {
     /// Verteidigung ab?" reads as Afrikaans), else the text guess.
     /// `vector` may be empty (lexical mode).
     pub fn query_language(&self, query: &str, vector: &[f32]) -> String {
-        self.language_from(crate::lang::detect_language(query), vector)
+        let prior = self.prior.as_ref().filter(|_| !vector.is_empty());
+        crate::languages::query_language_of(query, vector, prior)
     }
 
-    /// [`Index::query_language`] of an analysed query (its text is not
-    /// detected again).
+    /// [`Index::query_language`] of an analysed query.
     pub fn language_of_query(&self, query: &Query) -> String {
-        self.language_from(query.detected(), query.vector())
-    }
-
-    fn language_from(&self, by_text: Detected, vector: &[f32]) -> String {
-        if by_text.confidence >= TEXT_SURE || vector.is_empty() {
-            return by_text.code.to_owned();
-        }
-        match self.prior.as_ref().and_then(|p| p.nearest_query(vector)) {
-            Some((code, _)) => code.to_owned(),
-            None => by_text.code.to_owned(),
-        }
+        self.query_language(query.text(), query.vector())
     }
 
     /// The pipeline, once the model and the query have been checked:
