@@ -168,24 +168,35 @@ pub const TEXT_SURE: f32 = 0.5;
 /// language if it has one (Sinhala), else `und`.
 pub fn language_of(text: &str, vector: &[f32], prior: Option<&LanguagePrior>) -> String {
     let prior = prior.filter(|_| !vector.is_empty());
-    label_in_script(text, |fits| prior.and_then(|p| p.nearest_in(vector, fits)))
+    let (script, by_text) = (
+        crate::lang::detect_script(text),
+        crate::lang::detect_language(text),
+    );
+    label_in_script(script, by_text, |fits| {
+        prior.and_then(|p| p.nearest_in(vector, fits))
+    })
 }
 
-/// [`language_of`] for a query embedding (`query: ` prefix).
-pub fn query_language_of(text: &str, vector: &[f32], prior: Option<&LanguagePrior>) -> String {
+/// [`language_of`] for a query embedding (`query: ` prefix), from the text's
+/// script and the text detector's guess (a search has them already).
+pub fn query_language_of(
+    script: crate::lang::Script,
+    by_text: crate::lang::Detected,
+    vector: &[f32],
+    prior: Option<&LanguagePrior>,
+) -> String {
     let prior = prior.filter(|_| !vector.is_empty());
-    label_in_script(text, |fits| {
+    label_in_script(script, by_text, |fits| {
         prior.and_then(|p| p.nearest_query_in(vector, fits))
     })
 }
 
 fn label_in_script(
-    text: &str,
+    script: crate::lang::Script,
+    by_text: crate::lang::Detected,
     nearest: impl FnOnce(&dyn Fn(&str) -> bool) -> Option<String>,
 ) -> String {
-    let script = crate::lang::detect_script(text);
     let fits = |code: &str| written_in(code, script);
-    let by_text = crate::lang::detect_language(text);
     if by_text.confidence >= TEXT_SURE && fits(by_text.code) {
         return by_text.code.to_owned();
     }
@@ -489,7 +500,12 @@ mod tests {
         // The embedding is nearest to Bengali, but the text is Devanagari.
         let v = [1.0, 0.0];
         assert_eq!(language_of("कल", &v, Some(&prior)), "hi");
-        assert_eq!(query_language_of("कल", &v, Some(&prior)), "hi");
+        let text = "कल";
+        let (script, by_text) = (
+            crate::lang::detect_script(text),
+            crate::lang::detect_language(text),
+        );
+        assert_eq!(query_language_of(script, by_text, &v, Some(&prior)), "hi");
         assert_eq!(language_of("কাল", &v, Some(&prior)), "bn");
         // A script no prior language is written in: its own language.
         assert_eq!(language_of("හෙට", &v, Some(&prior)), "si");

@@ -93,13 +93,23 @@ impl Index {
     /// Verteidigung ab?" reads as Afrikaans), else the text guess.
     /// `vector` may be empty (lexical mode).
     pub fn query_language(&self, query: &str, vector: &[f32]) -> String {
-        let prior = self.prior.as_ref().filter(|_| !vector.is_empty());
-        crate::languages::query_language_of(query, vector, prior)
+        crate::languages::query_language_of(
+            crate::lang::detect_script(query),
+            crate::lang::detect_language(query),
+            vector,
+            self.prior.as_ref(),
+        )
     }
 
-    /// [`Index::query_language`] of an analysed query.
+    /// [`Index::query_language`] of an analysed query (its text is not
+    /// detected again).
     pub fn language_of_query(&self, query: &Query) -> String {
-        self.query_language(query.text(), query.vector())
+        crate::languages::query_language_of(
+            query.script(),
+            query.detected(),
+            query.vector(),
+            self.prior.as_ref(),
+        )
     }
 
     /// The pipeline, once the model and the query have been checked:
