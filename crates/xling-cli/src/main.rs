@@ -1,5 +1,6 @@
 //! `xling`: a thin command-line shell over `xling-core`.
 
+mod beir_sets;
 mod bench;
 mod convert;
 mod demo;
@@ -42,6 +43,8 @@ enum Command {
     Search(search::Args),
     /// Measure retrieval quality on XQuAD-R, Tatoeba or a BEIR dataset.
     Eval(eval::Args),
+    /// Write BEIR-layout sets from Tatoeba: low-resource languages to and from English, small mixed pools.
+    BeirSets(beir_sets::Args),
     /// Compute the model's language prior from Tatoeba into the model directory.
     Prior(prior::Args),
     /// Write a smaller model directory for a deployment's languages and documents.
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         Command::Delete(args) => index::delete(args),
         Command::Search(args) => search::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::BeirSets(args) => beir_sets::run(args),
         Command::Prior(args) => prior::run(args),
         Command::Prune(args) => prune::run(args),
         Command::DemoCollection(args) => demo::run(args),

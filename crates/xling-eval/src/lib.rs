@@ -11,6 +11,7 @@
 pub mod datasets;
 pub mod embeddings;
 pub mod error;
+pub mod figures;
 pub mod metrics;
 pub mod progress;
 pub mod runners;
@@ -22,6 +23,7 @@ pub use datasets::{
 };
 pub use embeddings::{Embeddings, TextEncoder};
 pub use error::{error_chain, RunError, RunResult};
+pub use figures::{ColumnChange, ColumnSummary, Comparison, Figures};
 pub use metrics::{
     average_precision, mrr_at, ndcg_at, recall_at, Judgments, MetricAccumulator, MetricSet,
 };

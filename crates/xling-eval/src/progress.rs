@@ -8,6 +8,8 @@ pub enum Stage {
     Embedding,
     /// Tatoeba languages being evaluated.
     Tatoeba,
+    /// BEIR collections of a folder being evaluated.
+    Collections,
 }
 
 /// Receives a run's progress. Stages may nest (embedding inside a Tatoeba

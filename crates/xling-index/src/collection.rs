@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::dense::{DenseConfig, DenseIndex};
 use super::document::Document;
-use super::languages::{language_of, LanguagePrior, LanguageStats};
+use super::languages::{passage_label, LanguagePrior, LanguageStats, TEXT_SURE};
 use super::lexical::{Bm25Params, LexicalIndex};
 use crate::chunk::{chunk_text, Chunk, ChunkConfig};
 use crate::lang::{detect_language, detect_script, normalize_language, Script, UNDETERMINED};
@@ -173,6 +173,10 @@ pub(crate) struct PassageRecord {
     pub(crate) script: Script,
     /// Index into the [`LanguageStats`] table.
     pub(crate) lang: u16,
+    /// Whether the label is sure (given, or from the script or a confident
+    /// text detector) rather than the embedding's nearest prior language:
+    /// only sure labels make a collection count as mixed.
+    pub(crate) sure: bool,
 }
 
 /// A searchable collection of documents.
@@ -193,6 +197,8 @@ pub struct Index {
     /// Per language, the live passages with the smallest [`sample_rank`]
     /// (a deterministic sample; derived, not saved).
     pub(crate) samples: Vec<Vec<u32>>,
+    /// Per language, the live passages whose label is sure (derived, not saved).
+    pub(crate) sure_counts: Vec<u64>,
     /// Build graphs inside add and delete (true) or leave it to
     /// [`Index::maintain_step`] (runtime only, not saved).
     pub(crate) auto_maintain: bool,
@@ -218,6 +224,7 @@ impl Index {
             languages: LanguageStats::new(dim),
             prior: None,
             samples: Vec::new(),
+            sure_counts: Vec::new(),
             auto_maintain: true,
             config,
             docs: Vec::new(),
@@ -459,7 +466,7 @@ impl Index {
             terms.push(lexical_terms(tokenizer, text)?);
         }
         let mut vector_at = 0;
-        let languages: Vec<Vec<String>> = docs
+        let languages: Vec<Vec<(String, bool)>> = docs
             .iter()
             .zip(&chunked)
             .map(|(doc, chunks)| {
@@ -479,7 +486,7 @@ impl Index {
         for ((doc, chunks), langs) in docs.into_iter().zip(chunked).zip(languages) {
             let doc_index = self.docs.len() as u32;
             let first = self.passages.len() as u32;
-            for (chunk, lang) in chunks.into_iter().zip(langs) {
+            for (chunk, (lang, sure)) in chunks.into_iter().zip(langs) {
                 let passage = self.passages.len() as u32;
                 let (Some(vector), Some(passage_terms)) = (vectors.next(), terms.next()) else {
                     return Err(Error::InvalidInput(
@@ -494,12 +501,14 @@ impl Index {
                     self.languages.add(lang, &stored);
                 }
                 self.sample_add(lang, passage);
+                self.count_sure(lang, sure, 1);
                 self.passages.push(PassageRecord {
                     doc: doc_index,
                     span: to_u32(&chunk.span),
                     sentences: chunk.sentences.iter().map(to_u32).collect(),
                     script,
                     lang,
+                    sure,
                 });
             }
             let last = self.passages.len() as u32;
@@ -565,8 +574,10 @@ impl Index {
                 let stored = self.dense.vector(passage);
                 if self.dense.remove(passage) {
                     if let Some(stored) = stored {
-                        let lang = self.passages[passage as usize].lang;
+                        let record = &self.passages[passage as usize];
+                        let (lang, sure) = (record.lang, record.sure);
                         self.languages.remove(lang, &stored);
+                        self.count_sure(lang, sure, -1);
                     }
                 }
             }
@@ -605,47 +616,71 @@ impl Index {
         }
     }
 
-    /// Samples from scratch over the live passages (after deletes, on load).
+    /// Counts a live passage with a sure label in (`+1`) or out (`-1`).
+    fn count_sure(&mut self, lang: u16, sure: bool, sign: i64) {
+        if !sure {
+            return;
+        }
+        let lang = lang as usize;
+        if self.sure_counts.len() <= lang {
+            self.sure_counts.resize(lang + 1, 0);
+        }
+        self.sure_counts[lang] = self.sure_counts[lang].saturating_add_signed(sign);
+    }
+
+    /// Live passages of language `id` whose label is sure.
+    pub(crate) fn sure_count(&self, id: u16) -> u64 {
+        self.sure_counts.get(id as usize).copied().unwrap_or(0)
+    }
+
+    /// Samples and sure counts from scratch over the live passages (after
+    /// deletes, on load).
     pub(crate) fn rebuild_samples(&mut self) {
         self.samples = vec![Vec::new(); self.languages.len()];
+        self.sure_counts = vec![0; self.languages.len()];
         for p in 0..self.passages.len() as u32 {
             if self.dense.is_live(p) {
-                self.sample_add(self.passages[p as usize].lang, p);
+                let record = &self.passages[p as usize];
+                let (lang, sure) = (record.lang, record.sure);
+                self.sample_add(lang, p);
+                self.count_sure(lang, sure, 1);
             }
         }
     }
 }
 
-/// Each passage's language: the document's when given, else from the
-/// passage's text and embedding ([`language_of`]), else from the start of
-/// the document's text, else `und`.
+/// Each passage's language and whether it is sure: the document's when
+/// given (sure), else from the passage's text and embedding
+/// ([`passage_label`]), else from the start of the document's text, else `und`.
 fn passage_languages(
     doc: &Document,
     chunks: &[crate::chunk::Chunk],
     vectors: &[Vec<f32>],
     prior: Option<&LanguagePrior>,
-) -> Vec<String> {
+) -> Vec<(String, bool)> {
     if let Some(code) = doc.lang.as_deref().and_then(normalize_language) {
-        return vec![code; chunks.len()];
+        return vec![(code, true); chunks.len()];
     }
-    let mut whole: Option<&'static str> = None;
+    let mut whole: Option<crate::lang::Detected> = None;
     chunks
         .iter()
         .zip(vectors)
         .map(|(chunk, vector)| {
-            let found = language_of(&doc.text[chunk.span.clone()], vector, prior);
-            if found != UNDETERMINED {
-                return found;
+            let found = passage_label(&doc.text[chunk.span.clone()], vector, prior);
+            if found.code != UNDETERMINED {
+                return (found.code, found.sure);
             }
-            whole
-                .get_or_insert_with(|| {
-                    let mut end = doc.text.len().min(4096);
-                    while !doc.text.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    detect_language(&doc.text[..end]).code
-                })
-                .to_string()
+            let d = whole.get_or_insert_with(|| {
+                let mut end = doc.text.len().min(4096);
+                while !doc.text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                detect_language(&doc.text[..end])
+            });
+            (
+                d.code.to_string(),
+                d.confidence >= TEXT_SURE && d.code != UNDETERMINED,
+            )
         })
         .collect()
 }

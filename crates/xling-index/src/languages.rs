@@ -167,6 +167,22 @@ pub const TEXT_SURE: f32 = 0.5;
 /// and a script no prior language is written in gives the script's own
 /// language if it has one (Sinhala), else `und`.
 pub fn language_of(text: &str, vector: &[f32], prior: Option<&LanguagePrior>) -> String {
+    passage_label(text, vector, prior).code
+}
+
+/// A language label and whether it is sure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    /// The language code (`und` when nothing fits).
+    pub code: String,
+    /// From the script or a confident text detector; not sure when the
+    /// embedding's nearest prior language chose it (often a relative, or one
+    /// of several for one language's short sentences) or nothing did.
+    pub sure: bool,
+}
+
+/// [`language_of`] with its sureness.
+pub fn passage_label(text: &str, vector: &[f32], prior: Option<&LanguagePrior>) -> Label {
     let prior = prior.filter(|_| !vector.is_empty());
     let (script, by_text) = (
         crate::lang::detect_script(text),
@@ -189,26 +205,33 @@ pub fn query_language_of(
     label_in_script(script, by_text, |fits| {
         prior.and_then(|p| p.nearest_query_in(vector, fits))
     })
+    .code
 }
 
 fn label_in_script(
     script: crate::lang::Script,
     by_text: crate::lang::Detected,
     nearest: impl FnOnce(&dyn Fn(&str) -> bool) -> Option<String>,
-) -> String {
+) -> Label {
     let fits = |code: &str| written_in(code, script);
+    let label = |code: String, sure: bool| Label { code, sure };
+    let nearest = nearest(&fits);
     if by_text.confidence >= TEXT_SURE && fits(by_text.code) {
-        return by_text.code.to_owned();
+        // Sure when the embedding agrees (or cannot say): character
+        // statistics alone confidently call Xhosa Zulu.
+        let agreed = nearest.as_deref().is_none_or(|n| n == by_text.code);
+        return label(by_text.code.to_owned(), agreed);
     }
-    if let Some(code) = nearest(&fits) {
-        return code;
+    if let Some(code) = nearest {
+        return label(code, false);
     }
     if fits(by_text.code) && by_text.code != crate::lang::UNDETERMINED {
-        return by_text.code.to_owned();
+        return label(by_text.code.to_owned(), false);
     }
-    crate::lang::language_of_script(script)
-        .unwrap_or(crate::lang::UNDETERMINED)
-        .to_owned()
+    match crate::lang::language_of_script(script) {
+        Some(code) => label(code.to_owned(), true),
+        None => label(crate::lang::UNDETERMINED.to_owned(), false),
+    }
 }
 
 /// Whether language `code` can be written in `script` (any language for
@@ -298,6 +321,29 @@ impl LanguagePrior {
             .binary_search_by(|l| l.code.as_str().cmp(code))
             .ok()
             .map(|i| &self.languages[i])
+    }
+
+    /// The prior without the languages `codes` (any tag spelling: `mar`,
+    /// `mr`), to measure languages it has never seen.
+    pub fn without(&self, codes: &[String]) -> Result<Self> {
+        let mut dropped = Vec::with_capacity(codes.len());
+        for code in codes {
+            dropped.push(
+                crate::lang::normalize_language(code).ok_or_else(|| {
+                    Error::InvalidInput(format!("{code:?} is not a language tag"))
+                })?,
+            );
+        }
+        Ok(Self {
+            fingerprint: self.fingerprint,
+            dim: self.dim,
+            languages: self
+                .languages
+                .iter()
+                .filter(|l| !dropped.contains(&l.code))
+                .cloned()
+                .collect(),
+        })
     }
 
     /// The language whose mean passage vector is nearest to `vector` (a
@@ -512,6 +558,35 @@ mod tests {
         // No vector (lexical mode) and too short a text to tell: undetermined,
         // never the first prior language nor one of another script.
         assert_eq!(language_of("कल", &[], Some(&prior)), "und");
+        Ok(())
+    }
+
+    #[test]
+    fn a_label_is_sure_when_text_and_embedding_agree_or_the_script_decides() -> Result<()> {
+        let lang = |code: &str, mean: Vec<f32>| PriorLanguage {
+            code: code.into(),
+            sentences: 100,
+            passage_mean: mean.clone(),
+            query_mean: mean,
+        };
+        let prior = LanguagePrior::new(
+            [0; 32],
+            2,
+            vec![lang("de", vec![0.0, 1.0]), lang("en", vec![1.0, 0.0])],
+        )?;
+        let text = "The weather was cold and rainy all week, so we stayed at home and read books.";
+        let agreed = passage_label(text, &[1.0, 0.0], Some(&prior));
+        assert_eq!((agreed.code.as_str(), agreed.sure), ("en", true));
+        // The text detector is confident but the embedding says German: the
+        // text's label, unsure.
+        let disputed = passage_label(text, &[0.0, 1.0], Some(&prior));
+        assert_eq!((disputed.code.as_str(), disputed.sure), ("en", false));
+        // Chosen by the embedding alone: unsure.
+        let short = passage_label("ok", &[0.0, 1.0], Some(&prior));
+        assert_eq!((short.code.as_str(), short.sure), ("de", false));
+        // The script names the language.
+        let sinhala = passage_label("හෙට", &[1.0, 0.0], Some(&prior));
+        assert_eq!((sinhala.code.as_str(), sinhala.sure), ("si", true));
         Ok(())
     }
 

@@ -48,6 +48,9 @@ pub use collection::{AddReport, Index, IndexConfig, IndexStats, PendingAdd};
 pub use debias::{DebiasConfig, QueryMean};
 pub use document::Document;
 pub use fusion::{Centering, FusionConfig, FusionKind, SearchMode};
-pub use languages::{language_of, LanguagePrior, LanguageStats, PriorLanguage, PRIOR_FILE};
+pub use languages::{
+    language_of, passage_label, query_language_of, Label, LanguagePrior, LanguageStats,
+    PriorLanguage, PRIOR_FILE,
+};
 pub use search::{check_query, lexical_terms, Hit, LanguageScope, Query, SearchOptions};
 pub use xling_model::{Error, Result};

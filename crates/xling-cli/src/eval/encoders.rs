@@ -66,6 +66,7 @@ impl Progress for Bars {
         let template = match stage {
             Stage::Embedding => "embedding [{bar:30}] {pos}/{len} texts, {per_sec}, ETA {eta}",
             Stage::Tatoeba => "tatoeba [{bar:30}] {pos}/{len} languages {msg}",
+            Stage::Collections => "collections [{bar:30}] {pos}/{len} {msg}",
         };
         let style =
             ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar());

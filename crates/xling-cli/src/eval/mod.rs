@@ -127,28 +127,56 @@ pub struct Args {
     /// engine detects it, as for documents without a `lang`).
     #[arg(long)]
     given_languages: bool,
+    /// Drop these languages from the prior for the run, to measure languages
+    /// the prior has never seen (as Nepali or Sinhala today).
+    #[arg(long, value_delimiter = ',')]
+    prior_without: Vec<String>,
+    /// Run a second time with these flags added (e.g. "--no-debias" or
+    /// "--mode dense --query-shift 0") and print both with a table of deltas.
+    #[arg(long, allow_hyphen_values = true)]
+    compare: Option<String>,
+}
+
+/// `xling eval`'s flags alone, to parse the second run of `--compare`
+/// (later flags override earlier ones).
+#[derive(clap::Parser)]
+#[command(name = "xling eval", args_override_self = true)]
+struct EvalFlags {
+    #[command(flatten)]
+    args: Args,
+}
+
+/// What one run measured: its `--json` report, its chart and its figures.
+struct Measured {
+    json: serde_json::Value,
+    plot: report::Plot,
+    figures: xling_eval::Figures,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let start = Instant::now();
     let bars = Bars;
     let mut ctx = context(&args, &bars)?;
-    let (json, plot) = match args.dataset {
-        Dataset::XquadR => {
-            let r = runners::xquad(&mut ctx, &args.data, &args.languages, args.limit)?;
-            report::xquad(&r, args.exact)?
-        }
-        Dataset::Tatoeba => {
-            let r = runners::tatoeba(&mut ctx, &args.data, &args.languages, args.limit)?;
-            report::tatoeba(&r)?
-        }
-        Dataset::Beir => {
-            let r = runners::beir(&mut ctx, &args.data, args.limit)?;
-            report::beir(&r, &args.data, args.mode)?
-        }
-        Dataset::Langid => {
-            let r = runners::langid(&mut ctx, &args.data, &args.languages, args.limit)?;
-            report::langid(&r)?
+    let a = measure(&mut ctx, &args)?;
+    report::worst(&a.figures);
+    let (json, plot) = match &args.compare {
+        None => (a.json, a.plot),
+        Some(flags) => {
+            let second = compare_args(&args, flags)?;
+            configure(&mut ctx, &second)?;
+            println!();
+            let b = measure(&mut ctx, &second)?;
+            report::worst(&b.figures);
+            let comparison = xling_eval::Comparison::new(&a.figures, &b.figures)?;
+            println!();
+            report::comparison(&comparison, flags);
+            let json = serde_json::json!({
+                "a": a.json,
+                "b": b.json,
+                "b_flags": flags,
+                "compare": report::comparison_json(&comparison),
+            });
+            (json, a.plot)
         }
     };
     ctx.embeddings.save()?;
@@ -167,6 +195,70 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     eprintln!("xling: eval done in {:.1} s", start.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Runs the data set of `args` with the context as configured, and prints its table.
+fn measure(ctx: &mut EvalContext, args: &Args) -> anyhow::Result<Measured> {
+    let (json, plot, figures) = match args.dataset {
+        Dataset::XquadR => {
+            let r = runners::xquad(ctx, &args.data, &args.languages, args.limit)?;
+            let (json, plot) = report::xquad(&r, args.exact)?;
+            (json, plot, r.figures())
+        }
+        Dataset::Tatoeba => {
+            let r = runners::tatoeba(ctx, &args.data, &args.languages, args.limit)?;
+            let (json, plot) = report::tatoeba(&r)?;
+            (json, plot, r.figures())
+        }
+        Dataset::Beir if runners::is_beir_set(&args.data) => {
+            let r = runners::beir(ctx, &args.data, args.limit)?;
+            let (json, plot) = report::beir(&r, &args.data, args.mode)?;
+            let name = args.data.display().to_string();
+            (json, plot, r.figures(&name, &args.mode.to_string()))
+        }
+        Dataset::Beir => {
+            let r = runners::beir_suite(ctx, &args.data, args.limit)?;
+            let figures = r.figures();
+            let (json, plot) = report::beir_suite(&r, &figures)?;
+            (json, plot, figures)
+        }
+        Dataset::Langid => {
+            let r = runners::langid(ctx, &args.data, &args.languages, args.limit)?;
+            let (json, plot) = report::langid(&r)?;
+            (json, plot, r.figures())
+        }
+    };
+    Ok(Measured {
+        json,
+        plot,
+        figures,
+    })
+}
+
+/// The flags of the second run of `--compare`: this command's own, then `flags`.
+fn compare_args(first: &Args, flags: &str) -> anyhow::Result<Args> {
+    let own: Vec<std::ffi::OsString> = std::env::args_os()
+        .skip_while(|a| a != "eval")
+        .skip(1)
+        .collect();
+    let argv = std::iter::once(std::ffi::OsString::from("xling eval"))
+        .chain(own)
+        .chain(flags.split_whitespace().map(std::ffi::OsString::from));
+    let mut second = <EvalFlags as clap::Parser>::try_parse_from(argv)
+        .with_context(|| format!("--compare {flags:?}: not flags of xling eval"))?
+        .args;
+    second.compare = None;
+    let same = second.dataset == first.dataset
+        && second.data == first.data
+        && second.languages == first.languages
+        && second.limit == first.limit
+        && second.engine == first.engine
+        && second.model.model == first.model.model
+        && second.cache == first.cache;
+    if !same {
+        bail!("--compare changes how the search ranks, not the data, the model or the engine");
+    }
+    Ok(second)
 }
 
 /// The search options the flags ask for.
@@ -212,22 +304,45 @@ fn search_options(args: &Args) -> SearchOptions {
 fn context<'a>(args: &Args, bars: &'a Bars) -> anyhow::Result<EvalContext<'a>> {
     let files = xling_model::ModelFiles::read_dir(&args.model.model)?;
     let tokenizer = Tokenizer::from_model_files(&files)?;
-    let options = search_options(args);
     if args.engine == Engine::Reference && args.mode != SearchMode::Dense {
         bail!("--engine reference measures dense retrieval only: add --mode dense");
     }
     let engine = xling_eval::Engine::from(args.engine);
-    let needs_model = args.mode != SearchMode::Lexical;
+    // A --compare run in another mode may need the encoder the first does not.
+    let needs_model = args.mode != SearchMode::Lexical || args.compare.is_some();
     let encoder = if needs_model {
         Some(load_encoder(&args.model, engine)?)
     } else {
         None
     };
     let embeddings = Embeddings::open(engine.name(), args.cache.as_deref(), &tokenizer, encoder)?;
+    let mut ctx = EvalContext {
+        tokenizer,
+        config: IndexConfig::default(),
+        embeddings,
+        options: SearchOptions::default(),
+        engine,
+        prior: None,
+        given_languages: false,
+        progress: bars,
+    };
+    configure(&mut ctx, args)?;
+    Ok(ctx)
+}
+
+/// Sets what the flags of one run change: search options, index config,
+/// the prior and where passage languages come from.
+fn configure(ctx: &mut EvalContext, args: &Args) -> anyhow::Result<()> {
+    if args.engine == Engine::Reference && args.mode != SearchMode::Dense {
+        bail!("--engine reference measures dense retrieval only: add --mode dense");
+    }
+    ctx.options = search_options(args);
     let mut config = IndexConfig::default();
     if let Some(n) = args.exact_below {
         config.dense.exact_below = n;
     }
+    ctx.config = config;
+    ctx.given_languages = args.given_languages;
     let prior = if args.no_prior {
         None
     } else {
@@ -240,14 +355,18 @@ fn context<'a>(args: &Args, bars: &'a Bars) -> anyhow::Result<EvalContext<'a>> {
             args.model.model.display()
         );
     }
-    Ok(EvalContext {
-        tokenizer,
-        config,
-        embeddings,
-        options,
-        engine,
-        prior,
-        given_languages: args.given_languages,
-        progress: bars,
-    })
+    ctx.prior = match prior {
+        Some(p) if !args.prior_without.is_empty() => {
+            let kept = p.without(&args.prior_without)?;
+            eprintln!(
+                "xling: prior without {}: {} of {} languages",
+                args.prior_without.join(","),
+                kept.languages().len(),
+                p.languages().len()
+            );
+            Some(kept)
+        }
+        other => other,
+    };
+    Ok(())
 }

@@ -1,12 +1,13 @@
-//! A BEIR-layout collection: corpus.jsonl, queries.jsonl, qrels/test.tsv.
+//! A BEIR-layout collection (corpus.jsonl, queries.jsonl, qrels/test.tsv),
+//! or a folder of them measured one after the other.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use xling_index::Document;
 
 use super::EvalContext;
 use crate::datasets::{parse_beir_corpus, parse_beir_queries, parse_qrels};
-use crate::error::{read, RunResult};
+use crate::error::{read, RunError, RunResult};
 use crate::metrics::{MetricAccumulator, MetricSet};
 
 /// What a BEIR run measured.
@@ -59,4 +60,98 @@ pub fn beir(ctx: &mut EvalContext, data: &Path, limit: Option<usize>) -> RunResu
         queries: acc.evaluated(),
         documents,
     })
+}
+
+/// Whether `dir` holds one BEIR collection (rather than a folder of them).
+pub fn is_beir_set(dir: &Path) -> bool {
+    dir.join("corpus.jsonl").is_file()
+}
+
+/// The BEIR collections directly under `dir`, sorted by name.
+pub fn beir_sets_in(dir: &Path) -> RunResult<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| RunError::io(format!("cannot list {}", dir.display()), e))?;
+    let mut sets: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| is_beir_set(p))
+        .collect();
+    sets.sort();
+    if sets.is_empty() {
+        return Err(RunError::Invalid(format!(
+            "{} holds no BEIR collection (corpus.jsonl, queries.jsonl, qrels/test.tsv), nor folders of them",
+            dir.display()
+        )));
+    }
+    Ok(sets)
+}
+
+/// What a run over several BEIR collections measured, per collection.
+pub struct BeirSuiteReport {
+    /// Collection folder name and its report, sorted by name.
+    pub sets: Vec<(String, BeirReport)>,
+    /// Search mode of the run.
+    pub mode: String,
+}
+
+/// Runs every BEIR collection in `dir` (one index each).
+pub fn beir_suite(
+    ctx: &mut EvalContext,
+    dir: &Path,
+    limit: Option<usize>,
+) -> RunResult<BeirSuiteReport> {
+    let mut sets = Vec::new();
+    let paths = beir_sets_in(dir)?;
+    let bar = ctx
+        .progress
+        .stage(crate::progress::Stage::Collections, paths.len());
+    for path in paths {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        bar.message(&name);
+        sets.push((name, beir(ctx, &path, limit)?));
+        ctx.embeddings.save()?;
+        bar.advance(1);
+    }
+    bar.finish();
+    Ok(BeirSuiteReport {
+        sets,
+        mode: ctx.options.mode.to_string(),
+    })
+}
+
+/// Measures of BEIR figures, in column order.
+const BEIR_COLUMNS: [&str; 4] = ["nDCG@10", "MRR@10", "R@10", "R@100"];
+
+fn beir_row(m: &MetricSet) -> Vec<f64> {
+    vec![m.ndcg_at_10, m.mrr_at_10, m.recall_at_10, m.recall_at_100]
+}
+
+impl BeirReport {
+    /// The report as one row of figures named `name`.
+    pub fn figures(&self, name: &str, mode: &str) -> crate::Figures {
+        crate::Figures {
+            title: format!("BEIR {name} ({mode} mode)"),
+            columns: BEIR_COLUMNS.iter().map(|c| c.to_string()).collect(),
+            rows: vec![(name.to_string(), beir_row(&self.metrics))],
+            headline: Vec::new(),
+        }
+    }
+}
+
+impl BeirSuiteReport {
+    /// The report as rows of figures: one per collection.
+    pub fn figures(&self) -> crate::Figures {
+        crate::Figures {
+            title: format!("BEIR collections ({} mode)", self.mode),
+            columns: BEIR_COLUMNS.iter().map(|c| c.to_string()).collect(),
+            rows: self
+                .sets
+                .iter()
+                .map(|(n, r)| (n.clone(), beir_row(&r.metrics)))
+                .collect(),
+            headline: Vec::new(),
+        }
+    }
 }

@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use xling_index::lang::{detect_language, detectable_by_text, normalize_language, UNDETERMINED};
-use xling_index::{language_of, LanguagePrior};
+use xling_index::lang::{
+    detect_language, detect_script, detectable_by_text, normalize_language, UNDETERMINED,
+};
+use xling_index::{language_of, query_language_of, LanguagePrior};
 use xling_model::Prefix;
 
 use super::{read_tatoeba_pair, tatoeba_set, EvalContext};
@@ -22,6 +24,22 @@ pub struct LangidScores {
     pub combined: f64,
     /// Share the text detector left undetermined.
     pub text_undetermined: f64,
+    /// Sentences of at most [`SHORT_WORDS`] words (typed queries are this short).
+    pub short: usize,
+    /// Combined accuracy on the short sentences embedded as passages.
+    pub short_combined: f64,
+    /// Combined accuracy on the short sentences as queries (`query: `
+    /// embedding against the prior's query means), as a search labels them.
+    pub short_query: f64,
+}
+
+/// Longest text, in words (UAX #29), that counts as short.
+pub const SHORT_WORDS: usize = 5;
+
+/// Whether `text` has at most [`SHORT_WORDS`] words.
+pub fn is_short(text: &str) -> bool {
+    use unicode_segmentation::UnicodeSegmentation;
+    text.unicode_words().nth(SHORT_WORDS).is_none()
 }
 
 /// The `--json` report of a language identification run (the fields in the
@@ -42,6 +60,10 @@ pub struct LangidReport {
     pub embedding_on_whatlang_languages: f64,
     /// Mean combined accuracy over the languages whatlang knows.
     pub combined_on_whatlang_languages: f64,
+    /// Mean combined accuracy on short sentences as passages (languages with any).
+    pub short_combined: f64,
+    /// Mean combined accuracy on short sentences as queries.
+    pub short_query: f64,
     /// Figures per language.
     pub per_language: BTreeMap<String, LangidScores>,
     /// Sentences measured per language (not in the JSON).
@@ -88,6 +110,7 @@ pub fn langid(
     };
     let supported = |l: &str| detectable_by_text(&normalize_language(l).unwrap_or_default());
     let all = |_: &str| true;
+    let has_short = |l: &str| per_language.get(l).is_some_and(|s| s.short > 0);
     Ok(LangidReport {
         languages: per_language.len(),
         text: mean(|s| s.text, &all),
@@ -96,6 +119,8 @@ pub fn langid(
         text_on_whatlang_languages: mean(|s| s.text, &supported),
         embedding_on_whatlang_languages: mean(|s| s.embedding, &supported),
         combined_on_whatlang_languages: mean(|s| s.combined, &supported),
+        short_combined: mean(|s| s.short_combined, &has_short),
+        short_query: mean(|s| s.short_query, &has_short),
         per_language,
         limit,
     })
@@ -128,10 +153,71 @@ fn score_side(
         s.combined += f64::from(combined == expected);
         s.text_undetermined += f64::from(by_text.code == UNDETERMINED);
     }
+    let short: Vec<(usize, &String)> = texts
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| is_short(t))
+        .collect();
+    let short_texts: Vec<String> = short.iter().map(|(_, t)| (*t).clone()).collect();
+    let queries = ctx
+        .embeddings
+        .embed(&short_texts, Prefix::Query, ctx.progress)?;
+    for ((i, text), query) in short.iter().zip(&queries) {
+        let by_text = detect_language(text);
+        let as_passage = language_of(text, &vectors[*i], Some(prior));
+        let as_query = query_language_of(detect_script(text), by_text, query, Some(prior));
+        s.short_combined += f64::from(as_passage == expected);
+        s.short_query += f64::from(as_query == expected);
+    }
+    s.short = short.len();
+    let m = short.len().max(1) as f64;
+    s.short_combined /= m;
+    s.short_query /= m;
     let n = texts.len().max(1) as f64;
     s.text /= n;
     s.embedding /= n;
     s.combined /= n;
     s.text_undetermined /= n;
     Ok(s)
+}
+
+impl LangidReport {
+    /// The report as rows of figures: each identifier's accuracy per language
+    /// (`NaN` for short texts where a language has none).
+    pub fn figures(&self) -> crate::Figures {
+        let short = |s: &LangidScores, x: f64| if s.short > 0 { x } else { f64::NAN };
+        crate::Figures {
+            title: format!(
+                "Language identification on Tatoeba (first {} sentences)",
+                self.limit
+            ),
+            columns: vec![
+                "text".into(),
+                "embedding".into(),
+                "combined".into(),
+                "short".into(),
+                "short query".into(),
+            ],
+            rows: self
+                .per_language
+                .iter()
+                .map(|(l, s)| {
+                    (
+                        l.clone(),
+                        vec![
+                            s.text,
+                            s.embedding,
+                            s.combined,
+                            short(s, s.short_combined),
+                            short(s, s.short_query),
+                        ],
+                    )
+                })
+                .collect(),
+            headline: vec![
+                ("combined".into(), self.combined),
+                ("short query".into(), self.short_query),
+            ],
+        }
+    }
 }

@@ -7,12 +7,14 @@
 mod beir;
 mod langid;
 mod prior;
+mod sets;
 mod tatoeba;
 mod xquad;
 
-pub use beir::{beir, BeirReport};
-pub use langid::{langid, LangidReport, LangidScores};
+pub use beir::{beir, beir_sets_in, beir_suite, is_beir_set, BeirReport, BeirSuiteReport};
+pub use langid::{is_short, langid, LangidReport, LangidScores, SHORT_WORDS};
 pub use prior::{prior_from_sentences, prior_sentences};
+pub use sets::{tatoeba_sets, write_beir, BeirSet, LOW_RESOURCE, SMALL_POOLS};
 pub use tatoeba::{read_tatoeba_pair, tatoeba, tatoeba_set, TatoebaLanguage, TatoebaReport};
 pub use xquad::{xquad, XquadLanguageReport, XquadReport, XQUAD_LANGUAGES};
 

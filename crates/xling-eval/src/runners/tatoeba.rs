@@ -176,3 +176,19 @@ fn score(
         .count();
     Ok(hits as f64 / valid.len().max(1) as f64)
 }
+
+impl TatoebaReport {
+    /// The report as rows of figures: both directions per language.
+    pub fn figures(&self) -> crate::Figures {
+        crate::Figures {
+            title: format!("Tatoeba ({} mode, {} engine)", self.mode, self.engine),
+            columns: vec!["→eng".into(), "eng→".into()],
+            rows: self
+                .per_language
+                .iter()
+                .map(|(l, r)| (l.clone(), vec![r.to_english, r.from_english]))
+                .collect(),
+            headline: vec![("mean".into(), self.accuracy)],
+        }
+    }
+}

@@ -218,3 +218,26 @@ fn score_language(
         questions: questions.len(),
     })
 }
+
+impl XquadReport {
+    /// The report as rows of figures: X-Y and X-X mAP per query language.
+    pub fn figures(&self) -> crate::Figures {
+        crate::Figures {
+            title: format!("XQuAD-R ({} mode, {} engine)", self.mode, self.engine),
+            columns: vec!["X-Y mAP".into(), "X-X mAP".into()],
+            rows: self
+                .languages
+                .iter()
+                .filter_map(|l| {
+                    let r = self.per_language.get(l)?;
+                    Some((l.clone(), vec![r.map_xy, r.map_xx]))
+                })
+                .collect(),
+            headline: vec![
+                ("X-Y".into(), self.map_xy),
+                ("X-X".into(), self.map_xx),
+                ("En-En".into(), self.map_en_en),
+            ],
+        }
+    }
+}

@@ -171,6 +171,18 @@ fn language_statistics_follow_adds_and_deletes_exactly() -> Result<()> {
     let loaded = Index::from_bytes(&index.to_bytes()?)?;
     assert_eq!(loaded.languages, index.languages);
     assert_eq!(loaded.samples, index.samples);
+    // Given languages are sure labels; the counts follow deletes and snapshots.
+    let id = |code: &str| index.languages.lookup(code).unwrap_or(u16::MAX);
+    assert_eq!(
+        (index.sure_count(id("de")), index.sure_count(id("fr"))),
+        (2, 0)
+    );
+    assert_eq!(loaded.sure_counts, index.sure_counts);
+    assert!(loaded
+        .passages
+        .iter()
+        .zip(&index.passages)
+        .all(|(a, b)| a.sure == b.sure));
     Ok(())
 }
 

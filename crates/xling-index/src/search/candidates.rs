@@ -7,7 +7,7 @@ use super::query::Query;
 use super::scope::Scope;
 use super::SearchOptions;
 use crate::collection::Index;
-use crate::debias::strength;
+use crate::debias::{mixed_share, strength_of_share};
 use xling_model::error::Result;
 
 /// Passages fetched per side: documents may have several passages, so
@@ -32,16 +32,18 @@ impl Index {
         options: &SearchOptions,
         scope: &Scope,
     ) -> DenseCorrection {
-        let in_scope = (0..self.languages.len() as u16)
-            .filter(|&id| scope.allows(id))
-            .map(|id| self.languages.count(id));
+        let mixed = mixed_share(
+            &self.languages,
+            |id| self.sure_count(id),
+            |id| scope.allows(id),
+        );
         DenseCorrection::new(
             query.vector(),
             language,
             &self.languages,
             self.prior.as_ref(),
             &options.debias,
-            strength(in_scope),
+            strength_of_share(mixed),
         )
         .standardised(
             &options.debias,

@@ -3,8 +3,10 @@
 //! every cross-reference between the sections before it builds an index.
 //!
 //! Sections, in file order: `META` (chunking and BM25 settings), `DOCS`,
-//! `PASS` (passages), `DENS`, `LEXI`, `LANG` (language statistics) and,
-//! when the index has one, `PRIO` (the model's language prior).
+//! `PASS` (passages), `DENS`, `LEXI`, `LANG` (language statistics), `SURE`
+//! (which passages' language labels are sure; older snapshots lack it and
+//! count every label as sure) and, when the index has one, `PRIO` (the
+//! model's language prior).
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -29,6 +31,7 @@ const DENSE: [u8; 4] = *b"DENS";
 const LEXICAL: [u8; 4] = *b"LEXI";
 const LANGUAGES: [u8; 4] = *b"LANG";
 const PRIOR: [u8; 4] = *b"PRIO";
+const SURE: [u8; 4] = *b"SURE";
 
 /// Bytes of one stored passage before its sentence list: the least a passage
 /// can take, which bounds the count a hostile file may claim.
@@ -50,6 +53,7 @@ impl Index {
         let mut languages = Writer::new();
         self.languages.write(&mut languages);
         snapshot.section(LANGUAGES, languages.into_bytes())?;
+        snapshot.section(SURE, self.sure_bytes())?;
         if let Some(prior) = &self.prior {
             let mut w = Writer::new();
             prior.write(&mut w);
@@ -83,7 +87,10 @@ impl Index {
             lexical: &lexical,
             languages: &languages,
         };
-        let passages = sections.read_passages(snapshot.section(PASSAGES)?)?;
+        let mut passages = sections.read_passages(snapshot.section(PASSAGES)?)?;
+        if let Some(bits) = snapshot.get(SURE) {
+            read_sure(bits, &mut passages)?;
+        }
         sections.check_language_counts(&passages)?;
 
         let config = IndexConfig {
@@ -103,6 +110,7 @@ impl Index {
             languages,
             prior,
             samples: Vec::new(),
+            sure_counts: Vec::new(),
             auto_maintain: true,
         };
         index.rebuild_samples();
@@ -116,6 +124,17 @@ impl Index {
             .check_model(&tokenizer.model_fingerprint())
             .map_err(|e| name_loaded_model(e, tokenizer))?;
         Self::from_bytes(bytes)
+    }
+
+    /// `SURE`: one bit per passage, set when its language label is sure.
+    fn sure_bytes(&self) -> Vec<u8> {
+        let mut bits = vec![0u8; self.passages.len().div_ceil(8)];
+        for (i, p) in self.passages.iter().enumerate() {
+            if p.sure {
+                bits[i / 8] |= 1 << (i % 8);
+            }
+        }
+        bits
     }
 
     /// `META`: the chunking and BM25 settings (the dense ones live in `DENS`).
@@ -181,6 +200,21 @@ fn read_meta(bytes: &[u8]) -> Result<(ChunkConfig, Bm25Params)> {
 
 /// `PRIO`, when present; refused unless it is for the snapshot's model and
 /// the dense index's dimension.
+/// Sets each passage's sureness from the `SURE` bits.
+fn read_sure(bits: &[u8], passages: &mut [PassageRecord]) -> Result<()> {
+    if bits.len() != passages.len().div_ceil(8) {
+        return Err(Error::InvalidIndex(format!(
+            "label sureness: {} bytes for {} passages",
+            bits.len(),
+            passages.len()
+        )));
+    }
+    for (i, p) in passages.iter_mut().enumerate() {
+        p.sure = bits[i / 8] & (1 << (i % 8)) != 0;
+    }
+    Ok(())
+}
+
 fn read_prior(snapshot: &Snapshot<'_>, dense: &DenseIndex) -> Result<Option<LanguagePrior>> {
     let Some(bytes) = snapshot.get(PRIOR) else {
         return Ok(None);
@@ -299,6 +333,7 @@ impl Sections<'_> {
             sentences,
             script,
             lang,
+            sure: true,
         })
     }
 
