@@ -530,19 +530,20 @@ mod tests {
         QuantizedVector::quantize(&xling_model::testing::pseudo_unit(seed, dim))
     }
 
-    #[test]
-    fn labels_follow_the_texts_script() -> Result<()> {
-        let lang = |code: &str, mean: Vec<f32>| PriorLanguage {
+    /// A 2-dimensional prior of two languages, passage and query means alike.
+    fn two_language_prior(a: (&str, [f32; 2]), b: (&str, [f32; 2])) -> Result<LanguagePrior> {
+        let lang = |(code, mean): (&str, [f32; 2])| PriorLanguage {
             code: code.into(),
             sentences: 100,
-            passage_mean: mean.clone(),
-            query_mean: mean,
+            passage_mean: mean.to_vec(),
+            query_mean: mean.to_vec(),
         };
-        let prior = LanguagePrior::new(
-            [0; 32],
-            2,
-            vec![lang("bn", vec![1.0, 0.0]), lang("hi", vec![0.0, 1.0])],
-        )?;
+        LanguagePrior::new([0; 32], 2, vec![lang(a), lang(b)])
+    }
+
+    #[test]
+    fn labels_follow_the_texts_script() -> Result<()> {
+        let prior = two_language_prior(("bn", [1.0, 0.0]), ("hi", [0.0, 1.0]))?;
         // The embedding is nearest to Bengali, but the text is Devanagari.
         let v = [1.0, 0.0];
         assert_eq!(language_of("कल", &v, Some(&prior)), "hi");
@@ -563,17 +564,7 @@ mod tests {
 
     #[test]
     fn a_label_is_sure_when_text_and_embedding_agree_or_the_script_decides() -> Result<()> {
-        let lang = |code: &str, mean: Vec<f32>| PriorLanguage {
-            code: code.into(),
-            sentences: 100,
-            passage_mean: mean.clone(),
-            query_mean: mean,
-        };
-        let prior = LanguagePrior::new(
-            [0; 32],
-            2,
-            vec![lang("de", vec![0.0, 1.0]), lang("en", vec![1.0, 0.0])],
-        )?;
+        let prior = two_language_prior(("de", [0.0, 1.0]), ("en", [1.0, 0.0]))?;
         let text = "The weather was cold and rainy all week, so we stayed at home and read books.";
         let agreed = passage_label(text, &[1.0, 0.0], Some(&prior));
         assert_eq!((agreed.code.as_str(), agreed.sure), ("en", true));
