@@ -2,7 +2,6 @@
 //! `cargo xtask up`, `cargo xtask test`, `cargo xtask bench`.
 
 mod memory;
-mod serve;
 mod setup;
 mod util;
 mod web;
@@ -127,7 +126,9 @@ fn up(root: &Path, args: &[OsString]) -> Result<()> {
         say("up: done");
         return Ok(());
     }
-    let addr = serve::start(&web.dist, port)?;
+    let addr = xling_serve::Server::new(&web.dist)?
+        .with_app_policy()
+        .start(("127.0.0.1", port))?;
     say("up: done");
     println!("\nxling is running at http://{addr}/  (Ctrl-C stops the server)\n");
     loop {
@@ -186,7 +187,9 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
     let web = step("web build", || web::build(&s, &data))?;
     let pruned = step("pruned model", || pruned_test_model(&s))?;
     step("browser tests", || {
-        let addr = serve::start(&web.dist, 0)?;
+        let addr = xling_serve::Server::new(&web.dist)?
+            .with_app_policy()
+            .start(("127.0.0.1", 0))?;
         let mut cmd = Command::new("node");
         cmd.current_dir(root.join("tests"))
             .args(["--test", "--test-concurrency=1", "pkg/", "e2e/"])
@@ -248,7 +251,9 @@ fn bench_web(root: &Path, extra: Vec<OsString>) -> Result<()> {
     let data = data_dir(root)?;
     let s = setup(root)?;
     let web = web::build(&s, &data)?;
-    let addr = serve::start(&web.dist, 0)?;
+    let addr = xling_serve::Server::new(&web.dist)?
+        .with_app_policy()
+        .start(("127.0.0.1", 0))?;
     let json = util::target_dir(root).join("bench-web.json");
     say("step: bench web");
     run(Command::new("node")

@@ -15,8 +15,8 @@ use xling_index::{Index, IndexConfig, LanguagePrior};
 use xling_model::model::{COMPACT_TOKENIZER_FILE, MODEL_FILE};
 use xling_model::Prefix;
 use xling_site::{
-    decode_html, documents, site_files, write_output, DataFile, EmbeddingCache, Entry,
-    ExtractConfig, Extractor, PageRecord, SitePage, Skipped, TranslationGroups, DEFAULT_GLOB,
+    decode_html, documents, site_files, static_files, write_output, DataFile, EmbeddingCache,
+    Entry, ExtractConfig, Extractor, SitePage, Skipped, Totals, TranslationGroups, DEFAULT_GLOB,
 };
 
 /// Pages larger than this are left out (reported): HTML parsing is
@@ -65,7 +65,17 @@ pub struct Args {
     /// Where embeddings of earlier builds are kept (default ~/.cache/xling/site).
     #[arg(long)]
     cache: Option<PathBuf>,
+    /// The engine package (`xling-wasm.js` and `xling-wasm_bg.wasm`, built
+    /// by `cargo xtask setup` into the repository's `pkg/`).
+    #[arg(long, default_value = DEFAULT_ENGINE_DIR)]
+    engine: PathBuf,
 }
+
+/// The repository's `pkg/`, where setup builds the engine.
+const DEFAULT_ENGINE_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../pkg");
+/// The engine package's files.
+const ENGINE_JS: &str = "xling-wasm.js";
+const ENGINE_WASM: &str = "xling-wasm_bg.wasm";
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let start = Instant::now();
@@ -76,6 +86,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     let out = args.site.join(&args.output_subdir);
+    let engine_js = read(&args.engine.join(ENGINE_JS))
+        .context("the engine is missing: run `cargo xtask setup` or pass --engine DIR")?;
+    let engine_wasm = read(&args.engine.join(ENGINE_WASM))
+        .context("the engine is missing: run `cargo xtask setup` or pass --engine DIR")?;
     let extractor = Extractor::new(&ExtractConfig {
         root_selector: args.root_selector.clone(),
         exclude_selectors: args.exclude_selectors.clone(),
@@ -115,7 +129,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         languages.keys().cloned().collect::<Vec<_>>().join(",")
     );
     let codes: Vec<String> = languages.keys().cloned().collect();
-    let model_dir = out.join(".model-build");
+    // Built outside the site so a failed build leaves nothing a host would publish.
+    let model_dir = std::env::temp_dir().join(format!("xling-site-model-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&model_dir);
     let (pruned, selection, prior) = crate::prune::prune_dir(&crate::prune::PruneDir {
         model: &args.model,
@@ -141,35 +156,58 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &parent.fingerprint(),
         args.cache.as_deref(),
     )?;
-    let data = vec![
-        data_file("index", "index", "xli", index.to_bytes()?),
-        data_file("pages", "pages", "json", pages_json(&pages, &groups)?),
-        data_file("model", "model", "gguf", read(&model_dir.join(MODEL_FILE))?),
-        data_file(
-            "tokenizer",
+    let statics = static_files(&pages, &groups)?;
+    let mut data = vec![
+        DataFile::new(Some("index"), "index", "xli", index.to_bytes()?),
+        DataFile::new(
+            Some("model"),
+            "model",
+            "gguf",
+            read(&model_dir.join(MODEL_FILE))?,
+        ),
+        DataFile::new(
+            Some("tokenizer"),
             "tokenizer",
             "xlt",
             read(&model_dir.join(COMPACT_TOKENIZER_FILE))?,
         ),
-        data_file(
-            "prior",
+        DataFile::new(
+            Some("prior"),
             "language-prior",
             "bin",
             read(&model_dir.join(xling_index::PRIOR_FILE))?,
         ),
+        DataFile::new(Some("engine_js"), "engine", "js", engine_js),
+        DataFile::new(Some("engine_wasm"), "engine", "wasm", engine_wasm),
     ];
+    data.extend(statics.files);
     let stats = index.stats();
     let entry = Entry {
         format: xling_site::output::FORMAT,
         version: xling_site::output::FORMAT_VERSION,
         generator: format!("xling {}", env!("CARGO_PKG_VERSION")),
+        site_root: "../".into(),
         pages: pages.len(),
         sections: stats.documents,
         languages,
         files: BTreeMap::new(),
         bytes: BTreeMap::new(),
+        keyword: statics.keyword,
+        fragments: statics.fragments,
+        totals: Totals::default(),
     };
-    let entry_path = write_output(&out, data, entry)?;
+    eprintln!(
+        "xling site: keyword index of {} terms, {} postings in {} shards; {} fragment bundles",
+        statics.terms,
+        statics.postings,
+        entry.keyword.shards.len(),
+        entry.fragments.len()
+    );
+    let runtime: Vec<(&str, &[u8])> = xling_site::runtime::RUNTIME_FILES
+        .iter()
+        .map(|(name, text)| (*name, text.as_bytes()))
+        .collect();
+    let entry_path = write_output(&out, data, &runtime, entry)?;
     let _ = std::fs::remove_dir_all(&model_dir);
     let seconds = start.elapsed().as_secs_f64();
     eprintln!(
@@ -185,22 +223,6 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn data_file(
-    role: &'static str,
-    stem: &'static str,
-    ext: &'static str,
-    bytes: Vec<u8>,
-) -> DataFile {
-    DataFile {
-        role,
-        stem,
-        ext,
-        bytes,
-    }
-}
-
-/// Every file read, decoded and extracted (in parallel); unreadable or
-/// oversized files are reported in `skipped`.
 fn read_pages(
     extractor: &Extractor,
     files: Vec<xling_site::SiteFile>,
@@ -306,31 +328,6 @@ fn site_languages(pages: &[SitePage]) -> BTreeMap<String, usize> {
         }
     }
     out
-}
-
-/// `pages.json`: what the runtime shows for a page.
-fn pages_json(pages: &[SitePage], groups: &TranslationGroups) -> anyhow::Result<Vec<u8>> {
-    let records: Vec<PageRecord> = pages
-        .iter()
-        .map(|p| PageRecord {
-            url: p.url.clone(),
-            title: p.page.title.clone(),
-            lang: p.page.lang.clone(),
-            group: groups
-                .group_of
-                .get(&p.url)
-                .cloned()
-                .unwrap_or_else(|| p.url.clone()),
-            sections: p
-                .page
-                .sections
-                .iter()
-                .filter_map(|s| Some((s.anchor.clone()?, s.heading.clone())))
-                .collect(),
-            meta: p.page.meta.clone(),
-        })
-        .collect();
-    Ok(serde_json::to_vec(&records)?)
 }
 
 /// The index of `docs` with the pruned model in `model_dir`, reusing the

@@ -7,15 +7,21 @@ pub mod decode;
 pub mod error;
 pub mod extract;
 pub mod files;
+pub mod fragments;
+pub mod keyword;
+pub mod layout;
 pub mod output;
 pub mod pages;
+pub mod runtime;
+pub mod terms;
 
 pub use cache::EmbeddingCache;
 pub use decode::decode_html;
 pub use error::{SiteError, SiteResult};
 pub use extract::{ExtractConfig, Extractor, Page, Section};
 pub use files::{site_files, SiteFile, Skipped, DEFAULT_GLOB};
-pub use output::{write_output, DataFile, Entry, PageRecord, ENTRY_FILE};
+pub use layout::{static_files, StaticFiles};
+pub use output::{write_output, DataFile, Entry, KeywordEntry, Totals, ENTRY_FILE};
 pub use pages::{documents, SitePage, TranslationGroups};
 
 #[cfg(test)]

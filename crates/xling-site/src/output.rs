@@ -20,32 +20,36 @@ pub const FORMAT_VERSION: u32 = 1;
 /// A data file to write: a stem, an extension and its bytes; its name
 /// becomes `stem.HASH.ext`.
 pub struct DataFile {
-    /// Role, also the entry's key (`index`, `pages`, `model`…).
-    pub role: &'static str,
+    /// Role, the entry's key in `files` (`index`, `model`…); `None` for
+    /// files listed elsewhere in the entry (shards, bundles).
+    pub role: Option<&'static str>,
     /// File name stem.
     pub stem: &'static str,
     /// Extension, without the dot.
     pub ext: &'static str,
+    /// Its final name, `stem.HASH.ext`.
+    pub name: String,
     /// Contents.
     pub bytes: Vec<u8>,
 }
 
-/// One page as the runtime shows it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct PageRecord {
-    /// Relative URL.
-    pub url: String,
-    /// Title, if any.
-    pub title: Option<String>,
-    /// Language code (given or detected), if known.
-    pub lang: Option<String>,
-    /// The page's translation group (the smallest URL of its group).
-    pub group: String,
-    /// Anchored sections: (anchor, heading).
-    pub sections: Vec<(String, Option<String>)>,
-    /// Metadata from `data-xling-meta` / `data-pagefind-meta`.
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub meta: BTreeMap<String, String>,
+impl DataFile {
+    /// A file named after its content.
+    pub fn new(
+        role: Option<&'static str>,
+        stem: &'static str,
+        ext: &'static str,
+        bytes: Vec<u8>,
+    ) -> Self {
+        let name = hashed_name(stem, ext, &bytes);
+        Self {
+            role,
+            stem,
+            ext,
+            name,
+            bytes,
+        }
+    }
 }
 
 /// The entry file's content.
@@ -57,6 +61,8 @@ pub struct Entry {
     pub version: u32,
     /// The program and version that wrote it.
     pub generator: String,
+    /// The site's root, relative to the entry (page URLs are relative to it).
+    pub site_root: String,
     /// Pages indexed.
     pub pages: usize,
     /// Index documents (sections).
@@ -67,6 +73,30 @@ pub struct Entry {
     pub files: BTreeMap<String, String>,
     /// Size in bytes per role.
     pub bytes: BTreeMap<String, u64>,
+    /// The keyword index: its shards' first terms and files, in term order.
+    pub keyword: KeywordEntry,
+    /// Fragment bundles: (index of the first page, file), in page order.
+    pub fragments: Vec<(usize, String)>,
+    /// Data files and bytes in all (the entry and the runtime excluded).
+    pub totals: Totals,
+}
+
+/// The keyword index's part of the entry.
+#[derive(Debug, Serialize, Default)]
+pub struct KeywordEntry {
+    /// The impact an impact byte of 255 stands for.
+    pub scale: f64,
+    /// (first term, file) per shard.
+    pub shards: Vec<(String, String)>,
+}
+
+/// Files and bytes written.
+#[derive(Debug, Serialize, Default)]
+pub struct Totals {
+    /// Number of data files.
+    pub files: usize,
+    /// Their bytes.
+    pub bytes: u64,
 }
 
 /// `stem.HASH.ext`, HASH the first 16 hex digits of the bytes' SHA-256.
@@ -80,18 +110,30 @@ pub fn hashed_name(stem: &str, ext: &str, bytes: &[u8]) -> String {
 /// temporary file and a rename, the entry last, so a reader sees the old
 /// complete output or the new one. Then removes the data files of earlier
 /// builds (names of our pattern that the new entry does not list).
-pub fn write_output(dir: &Path, files: Vec<DataFile>, mut entry: Entry) -> SiteResult<PathBuf> {
+pub fn write_output(
+    dir: &Path,
+    files: Vec<DataFile>,
+    fixed: &[(&str, &[u8])],
+    mut entry: Entry,
+) -> SiteResult<PathBuf> {
     std::fs::create_dir_all(dir)
         .map_err(|e| SiteError::io(format!("cannot create {}", dir.display()), e))?;
     let mut written = BTreeSet::new();
     let mut stems = BTreeSet::new();
+    entry.totals = Totals::default();
     for f in files {
-        let name = hashed_name(f.stem, f.ext, &f.bytes);
-        write_atomic(&dir.join(&name), &f.bytes)?;
-        entry.bytes.insert(f.role.to_string(), f.bytes.len() as u64);
-        entry.files.insert(f.role.to_string(), name.clone());
-        written.insert(name);
+        write_atomic(&dir.join(&f.name), &f.bytes)?;
+        if let Some(role) = f.role {
+            entry.bytes.insert(role.to_string(), f.bytes.len() as u64);
+            entry.files.insert(role.to_string(), f.name.clone());
+        }
+        entry.totals.files += 1;
+        entry.totals.bytes += f.bytes.len() as u64;
+        written.insert(f.name);
         stems.insert((f.stem, f.ext));
+    }
+    for (name, bytes) in fixed {
+        write_atomic(&dir.join(name), bytes)?;
     }
     let json = serde_json::to_vec_pretty(&entry)
         .map_err(|e| SiteError::Invalid(format!("cannot write the entry file: {e}")))?;
@@ -137,11 +179,15 @@ mod tests {
             format: FORMAT,
             version: FORMAT_VERSION,
             generator: "test".into(),
+            site_root: "../".into(),
             pages: 1,
             sections: 1,
             languages: BTreeMap::new(),
             files: BTreeMap::new(),
             bytes: BTreeMap::new(),
+            keyword: KeywordEntry::default(),
+            fragments: Vec::new(),
+            totals: Totals::default(),
         }
     }
 
@@ -149,15 +195,10 @@ mod tests {
     fn a_rebuild_replaces_changed_files_and_removes_stale_ones() {
         let dir = std::env::temp_dir().join(format!("xling-site-out-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let file = |bytes: &[u8]| DataFile {
-            role: "index",
-            stem: "index",
-            ext: "xli",
-            bytes: bytes.to_vec(),
-        };
-        write_output(&dir, vec![file(b"one")], entry()).expect("first build");
+        let file = |bytes: &[u8]| DataFile::new(Some("index"), "index", "xli", bytes.to_vec());
+        write_output(&dir, vec![file(b"one")], &[], entry()).expect("first build");
         std::fs::write(dir.join("owner-notes.txt"), "kept").expect("write");
-        write_output(&dir, vec![file(b"two")], entry()).expect("second build");
+        write_output(&dir, vec![file(b"two")], &[], entry()).expect("second build");
         let mut names: Vec<String> = std::fs::read_dir(&dir)
             .expect("list")
             .flatten()

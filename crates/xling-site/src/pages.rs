@@ -1,7 +1,7 @@
 //! A site's extracted pages → the documents the index holds (one per
 //! section, linking to `url#anchor`) and the translation groups of pages.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use xling_index::Document;
 use xling_model::tokenize::MAX_TEXT_BYTES;
@@ -133,18 +133,17 @@ fn normalize(path: &str) -> String {
 /// at a paragraph (or character) boundary into parts.
 pub fn documents(pages: &[SitePage]) -> Vec<Document> {
     let mut docs = Vec::new();
+    let mut number = 0usize;
     for p in pages {
-        let mut seen: HashSet<String> = HashSet::new();
-        for (i, s) in p.page.sections.iter().enumerate() {
+        for s in &p.page.sections {
             let link = match &s.anchor {
                 Some(a) => format!("{}#{a}", p.url),
                 None => p.url.clone(),
             };
-            let mut id = link.clone();
-            if !seen.insert(id.clone()) {
-                id = format!("{link}~{i}");
-                seen.insert(id.clone());
-            }
+            // The section's number, which the keyword shards and the page
+            // table use too: the runtime maps hits back through it.
+            let id = section_id(number);
+            number += 1;
             let title = match (&p.page.title, &s.heading) {
                 (Some(t), Some(h)) if t != h => Some(format!("{t} — {h}")),
                 (Some(t), _) => Some(t.clone()),
@@ -166,6 +165,11 @@ pub fn documents(pages: &[SitePage]) -> Vec<Document> {
         }
     }
     docs
+}
+
+/// The document id of section `number` (counted over all pages, in order).
+pub fn section_id(number: usize) -> String {
+    format!("s{number}")
 }
 
 /// `text` in parts of at most `max` bytes, cut at the last paragraph break
