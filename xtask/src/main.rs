@@ -3,6 +3,7 @@
 
 mod memory;
 mod setup;
+mod site;
 mod util;
 mod web;
 
@@ -26,6 +27,9 @@ commands:
                        package and end-to-end browser tests, bench smoke run
   bench [ARGS...]      setup, then `xling bench encode` (ARGS are appended)
   bench web [ARGS...]  the browser benchmark against native xling (tests/bench/browser.mjs)
+  bench site [--languages CODES] [--articles N] [--queries N]
+                       xling site against Pagefind 1.6.0 on the XQuAD-R test site,
+                       in Chromium, in one run (tests/bench/site.mjs)
   bench memory [--sentences N] [--index-sentences N]
                        native peak RSS of xling embed/index/search (ru_maxrss) and the
                        engine's memory breakdown (xling bench memory); no browser";
@@ -54,6 +58,9 @@ fn try_main() -> Result<()> {
         Some("test") => test(&root, strip_separator(args)),
         Some("bench") if args.first().is_some_and(|a| a == "web") => {
             bench_web(&root, strip_separator(args[1..].to_vec()))
+        }
+        Some("bench") if args.first().is_some_and(|a| a == "site") => {
+            bench_site(&root, strip_separator(args[1..].to_vec()))
         }
         Some("bench") if args.first().is_some_and(|a| a == "memory") => {
             let data = data_dir(&root)?;
@@ -266,6 +273,93 @@ fn bench_web(root: &Path, extra: Vec<OsString>) -> Result<()> {
         .env("XLING_DATA_DIR", &data)
         .env("XLING_BENCH_JSON", &json))?;
     say(format_args!("bench web: results in {}", json.display()));
+    Ok(())
+}
+
+/// `cargo xtask bench site`: the XQuAD-R test site built by `xling site`
+/// and by Pagefind, then both searched in Chromium (`tests/bench/site.mjs`).
+fn bench_site(root: &Path, extra: Vec<OsString>) -> Result<()> {
+    let data = data_dir(root)?;
+    let s = setup(root)?;
+    web::build(&s, &data)?;
+    let mut languages: Vec<String> = site::LANGUAGES.iter().map(|l| l.to_string()).collect();
+    let mut articles = 48;
+    let mut node_args = Vec::new();
+    let mut it = extra.into_iter();
+    while let Some(a) = it.next() {
+        match a.to_str() {
+            Some("--languages") => {
+                let v = it.next().context("--languages needs codes")?;
+                languages = v.to_string_lossy().split(',').map(str::to_string).collect();
+            }
+            Some("--articles") => {
+                articles = it
+                    .next()
+                    .context("--articles needs N")?
+                    .to_string_lossy()
+                    .parse()?;
+            }
+            _ => node_args.push(a),
+        }
+    }
+    let langs: Vec<&str> = languages.iter().map(String::as_str).collect();
+    let work = util::target_dir(root).join("bench-site");
+    let dir = work.join("site");
+    say("step: test site");
+    let pages = site::generate(
+        &data,
+        &dir,
+        &site::SiteSpec {
+            languages: &langs,
+            articles,
+            hostile: false,
+        },
+    )?;
+    say(format_args!(
+        "bench site: {pages} pages in {}",
+        dir.display()
+    ));
+    let cache = work.join("embedding-cache");
+    let _ = std::fs::remove_dir_all(&cache);
+    let xling_site = |what: &str| -> Result<f64> {
+        say(format_args!("step: xling site ({what})"));
+        let start = std::time::Instant::now();
+        run(Command::new(&s.xling)
+            .arg("site")
+            .arg("--site")
+            .arg(&dir)
+            .arg("--model")
+            .arg(&s.model_dir)
+            .arg("--cache")
+            .arg(&cache)
+            .arg("--engine")
+            .arg(root.join("pkg")))?;
+        Ok(start.elapsed().as_secs_f64())
+    };
+    let cold = xling_site("embeddings computed")?;
+    let warm = xling_site("embeddings from the cache")?;
+    say("step: pagefind");
+    let pagefind = root.join("tests/node_modules/@pagefind/linux-x64/bin/pagefind_extended");
+    let start = std::time::Instant::now();
+    run(Command::new(&pagefind).arg("--site").arg(&dir))
+        .context("Pagefind did not run (tests/node_modules: npm ci in tests/)")?;
+    let pagefind_s = start.elapsed().as_secs_f64();
+    let addr = xling_serve::Server::new(&dir)?.start(("127.0.0.1", 0))?;
+    let json = util::target_dir(root).join("bench-site.json");
+    say("step: bench site (chromium)");
+    run(Command::new("node")
+        .current_dir(root.join("tests"))
+        .arg("bench/site.mjs")
+        .args(&node_args)
+        .env("XLING_SITE_URL", format!("http://{addr}/"))
+        .env("XLING_SITE_DIR", &dir)
+        .env("XLING_SITE_PAGES", pages.to_string())
+        .env(
+            "XLING_BUILD_SECONDS",
+            format!("{cold:.2},{warm:.2},{pagefind_s:.2}"),
+        )
+        .env("XLING_BENCH_JSON", &json))?;
+    say(format_args!("bench site: results in {}", json.display()));
     Ok(())
 }
 

@@ -10,6 +10,9 @@ const WORD = /[\p{L}\p{M}\p{N}]+/gu;
 const MAX_TERM_CHARS = 48;
 const PREFIX_MIN = 3;
 const PREFIX_SHARDS = 2;
+// Sub-results: sections of the shown page scoring at least this share of its best.
+const SUB_RESULT_SHARE = 0.6;
+const MAX_SUB_RESULTS = 3;
 
 /** What the search functions throw. `code`: "damaged" | "unavailable" | "invalid_input". */
 export class XlingSiteError extends Error {
@@ -443,7 +446,12 @@ function excerpt(text, qterms, sentence) {
   }
   if (end - start > 300) end = start + 300;
   const pad = Math.max(0, Math.floor((240 - (end - start)) / 2));
-  const cutStart = Math.max(0, start - pad);
+  let cutStart = Math.max(0, start - pad);
+  // Start at a word: never show half a word after the ellipsis.
+  if (cutStart > 0) {
+    const space = text.slice(cutStart, start).search(/\s/u);
+    cutStart = space < 0 ? start : cutStart + space + 1;
+  }
   const cutEnd = Math.min(text.length, Math.max(end, cutStart + 240));
   const prefix = cutStart > 0 ? '… ' : '';
   const shift = prefix.length - cutStart;
@@ -463,7 +471,10 @@ function makeResult({ score, shown, table }, extra) {
       if (cached) return cached;
       const frag = await bundle(page);
       const first = table.first[page];
-      const secs = shown.sections.slice(0, 4).map(({ section, score: s }) => {
+      // The best section, and others only when they score near it.
+      const best = shown.sections[0]?.score ?? 0;
+      const near = shown.sections.filter((x, i) => i === 0 || x.score >= SUB_RESULT_SHARE * best);
+      const secs = near.slice(0, 1 + MAX_SUB_RESULTS).map(({ section, score: s }) => {
         const sec = frag.sections?.[section - first] ?? { text: '' };
         const url = siteUrl(frag.url) + (sec.anchor ? `#${encodeURIComponent(sec.anchor)}` : '');
         const ex = excerpt(String(sec.text ?? ''), extra.qterms, extra.sentences?.get(section));
@@ -477,7 +488,7 @@ function makeResult({ score, shown, table }, extra) {
         highlight: top.highlight,
         language: frag.lang ?? null,
         score,
-        subResults: secs.slice(1).filter((s) => s.url !== top.url),
+        subResults: secs.slice(1).filter((s) => s.url !== top.url && s.excerpt.trim() !== s.title.trim()),
         translations: (frag.translations ?? []).map(([lang, url]) => ({ language: lang, url: siteUrl(url) })),
         meta: frag.meta ?? {},
       };
