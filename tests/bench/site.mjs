@@ -83,7 +83,7 @@ async function meter() {
 
 // In-page drivers: each returns the result URLs (site-relative) and the time
 // to the first result's data.
-const XLING = async ({ query, mode, languages }) => {
+const XLING = async ({ query, mode, languages, all }) => {
   const x = await import('/xling/xling.js');
   await x.init({ preferred: languages ?? ['en'] });
   const t0 = performance.now();
@@ -91,10 +91,11 @@ const XLING = async ({ query, mode, languages }) => {
   const first = found.results[0] ? await found.results[0].data() : null;
   const ms = performance.now() - t0;
   const urls = [];
-  for (const r of found.results) urls.push(new URL((await r.data()).url).pathname.replace(/^\//, '').replace(/#.*/, ''));
+  // Quality runs read every result's URL; byte counts read only the first.
+  if (all) for (const r of found.results) urls.push(new URL((await r.data()).url).pathname.replace(/^\//, '').replace(/#.*/, ''));
   return { ms, urls, mode: found.mode, first: first?.url ?? null };
 };
-const PAGEFIND = async ({ query }) => {
+const PAGEFIND = async ({ query, all }) => {
   const pf = await import('/pagefind/pagefind.js');
   await pf.init();
   const t0 = performance.now();
@@ -102,7 +103,7 @@ const PAGEFIND = async ({ query }) => {
   const first = found.results[0] ? await found.results[0].data() : null;
   const ms = performance.now() - t0;
   const urls = [];
-  for (const r of found.results.slice(0, 10)) urls.push(new URL((await r.data()).url, location.href).pathname.replace(/^\//, '').replace(/#.*/, ''));
+  if (all) for (const r of found.results.slice(0, 10)) urls.push(new URL((await r.data()).url, location.href).pathname.replace(/^\//, '').replace(/#.*/, ''));
   return { ms, urls, first: first?.url ?? null };
 };
 
@@ -185,12 +186,12 @@ for (const [name, driver, mode] of [['pagefind', PAGEFIND, null], ['xling keywor
       for (const q of sample(lang, PER_LANGUAGE)) {
         const want = q.url.replace(`${lang}/`, `${target}/`);
         for (const [name, mode] of Object.entries(runs)) {
-          const r = await m.page.evaluate(XLING, { query: q[field], mode, languages: [target] });
+          const r = await m.page.evaluate(XLING, { query: q[field], mode, languages: [target], all: true });
           const s = score(r.urls, want);
           row[name] ??= { hit5: 0, rr: 0, n: 0 };
           row[name].hit5 += s.hit5; row[name].rr += s.rr; row[name].n++;
         }
-        const r = await pfPages[target].evaluate(PAGEFIND, { query: q[field] });
+        const r = await pfPages[target].evaluate(PAGEFIND, { query: q[field], all: true });
         const s = score(r.urls, want);
         row.pagefind ??= { hit5: 0, rr: 0, n: 0 };
         row.pagefind.hit5 += s.hit5; row.pagefind.rr += s.rr; row.pagefind.n++;

@@ -27,7 +27,9 @@ commands:
                        package and end-to-end browser tests, bench smoke run
   bench [ARGS...]      setup, then `xling bench encode` (ARGS are appended)
   bench web [ARGS...]  the browser benchmark against native xling (tests/bench/browser.mjs)
-  bench site [--languages CODES] [--articles N] [--queries N]
+  site                 builds the small XQuAD-R test site the browser tests search
+                       and serves it at http://127.0.0.1:8081/search-en.html
+  bench site [--languages CODES] [--articles N] [--queries N] [--keep-cache]
                        xling site against Pagefind 1.6.0 on the XQuAD-R test site,
                        in Chromium, in one run (tests/bench/site.mjs)
   bench memory [--sentences N] [--index-sentences N]
@@ -58,6 +60,19 @@ fn try_main() -> Result<()> {
         Some("test") => test(&root, strip_separator(args)),
         Some("bench") if args.first().is_some_and(|a| a == "web") => {
             bench_web(&root, strip_separator(args[1..].to_vec()))
+        }
+        Some("site") => {
+            let data = data_dir(&root)?;
+            let s = setup(&root)?;
+            web::build(&s, &data)?;
+            let dir = test_site(&s, &data)?;
+            let addr = xling_serve::Server::new(&dir)?.start(("127.0.0.1", 8081))?;
+            say(format_args!(
+                "the test site at http://{addr}/search-en.html (Ctrl-C stops)"
+            ));
+            loop {
+                std::thread::park();
+            }
         }
         Some("bench") if args.first().is_some_and(|a| a == "site") => {
             bench_site(&root, strip_separator(args[1..].to_vec()))
@@ -193,10 +208,12 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
     })?;
     let web = step("web build", || web::build(&s, &data))?;
     let pruned = step("pruned model", || pruned_test_model(&s))?;
+    let site = step("test site", || test_site(&s, &data))?;
     step("browser tests", || {
         let addr = xling_serve::Server::new(&web.dist)?
             .with_app_policy()
             .start(("127.0.0.1", 0))?;
+        let site_addr = xling_serve::Server::new(&site)?.start(("127.0.0.1", 0))?;
         let mut cmd = Command::new("node");
         cmd.current_dir(root.join("tests"))
             .args(["--test", "--test-concurrency=1", "pkg/", "e2e/"])
@@ -206,6 +223,8 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
             .env("XLING_MODEL_DIR", &s.model_dir)
             .env("XLING_PKG_DIR", &web.pkg)
             .env("XLING_DATA_DIR", &data)
+            .env("XLING_SITE_URL", format!("http://{site_addr}/"))
+            .env("XLING_SITE_DIR", &site)
             .env("XLING_ARTIFACTS", util::target_dir(root).join("e2e"));
         run(&mut cmd)
     })?;
@@ -223,6 +242,31 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
     })?;
     say("test: all steps passed");
     Ok(())
+}
+
+/// A small XQuAD-R site (4 articles in English, German and Hindi, and a
+/// page of hostile text) built by `xling site`, which the browser tests
+/// search.
+fn test_site(s: &Setup, data: &Path) -> Result<PathBuf> {
+    let dir = s.cache.join("test-site");
+    site::generate(
+        data,
+        &dir,
+        &site::SiteSpec {
+            languages: &["en", "de", "hi"],
+            articles: 4,
+            hostile: true,
+        },
+    )?;
+    run(Command::new(&s.xling)
+        .arg("site")
+        .arg("--site")
+        .arg(&dir)
+        .arg("--model")
+        .arg(&s.model_dir)
+        .arg("--engine")
+        .arg(s.root.join("pkg")))?;
+    Ok(dir)
 }
 
 /// The model pruned to German and English (`xling prune`, about a second),
@@ -284,6 +328,7 @@ fn bench_site(root: &Path, extra: Vec<OsString>) -> Result<()> {
     web::build(&s, &data)?;
     let mut languages: Vec<String> = site::LANGUAGES.iter().map(|l| l.to_string()).collect();
     let mut articles = 48;
+    let mut keep_cache = false;
     let mut node_args = Vec::new();
     let mut it = extra.into_iter();
     while let Some(a) = it.next() {
@@ -292,6 +337,7 @@ fn bench_site(root: &Path, extra: Vec<OsString>) -> Result<()> {
                 let v = it.next().context("--languages needs codes")?;
                 languages = v.to_string_lossy().split(',').map(str::to_string).collect();
             }
+            Some("--keep-cache") => keep_cache = true,
             Some("--articles") => {
                 articles = it
                     .next()
@@ -320,7 +366,11 @@ fn bench_site(root: &Path, extra: Vec<OsString>) -> Result<()> {
         dir.display()
     ));
     let cache = work.join("embedding-cache");
-    let _ = std::fs::remove_dir_all(&cache);
+    if keep_cache {
+        say("bench site: --keep-cache: the first build reuses earlier embeddings");
+    } else {
+        let _ = std::fs::remove_dir_all(&cache);
+    }
     let xling_site = |what: &str| -> Result<f64> {
         say(format_args!("step: xling site ({what})"));
         let start = std::time::Instant::now();

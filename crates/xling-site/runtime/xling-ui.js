@@ -138,6 +138,8 @@ class XlingSearch extends HTMLElement {
     if (generation !== this.generation) return;
     this.mode = found.mode;
     this.render(datas.filter(Boolean));
+    // Which query the results on screen answer (for scripts and tests).
+    this.dataset.query = query;
     this.showStatus(query.trim() ? datas.filter(Boolean).length : undefined);
   }
 

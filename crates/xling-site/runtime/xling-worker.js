@@ -63,7 +63,7 @@ onmessage = async ({ data }) => {
     }
   } else if (data.type === 'search') {
     try {
-      const result = engine.search(data.query, { mode: data.mode, k: data.k });
+      const result = engine.search(data.query, { mode: data.mode, k: data.k, languages: data.languages ?? 'any' });
       const hits = result.hits.map((h) => ({
         id: h.id,
         score: h.score,

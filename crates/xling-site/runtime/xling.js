@@ -339,11 +339,11 @@ export function ready() { return preload(); }
 /** Whether semantic search is available now. */
 export function isReady() { return semanticState.state === 'ready'; }
 
-function semanticHits(query, mode, k) {
+function semanticHits(query, mode, k, languages) {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, reject });
-    worker.postMessage({ type: 'search', id, query, mode, k });
+    worker.postMessage({ type: 'search', id, query, mode, k, languages });
   });
 }
 
@@ -520,7 +520,8 @@ export async function search(query, opts = {}) {
     return { mode, query, results: await assemble(scores, k, languages, { qterms }) };
   }
   await preload();
-  const hits = await semanticHits(q, mode === 'semantic' ? 'semantic' : 'hybrid', Math.min(200, k * 8));
+  // Sections, not pages, come back: ask for enough to fill k pages.
+  const hits = await semanticHits(q, mode === 'semantic' ? 'semantic' : 'hybrid', Math.min(200, k * 8), languages);
   const scores = new Map();
   const sentences = new Map();
   for (const h of hits) {

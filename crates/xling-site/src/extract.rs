@@ -99,6 +99,16 @@ pub struct Section {
     pub heading: Option<String>,
     /// The section's text, heading included; paragraphs separated by a blank line.
     pub text: String,
+    /// Whether any of the text lies outside headings.
+    pub has_body: bool,
+}
+
+impl Section {
+    /// Whether the section holds nothing but its heading (a title followed
+    /// at once by the first anchored heading): not worth a result of its own.
+    pub fn is_heading_only(&self) -> bool {
+        !self.has_body || self.text.trim().is_empty()
+    }
 }
 
 impl Page {
@@ -211,6 +221,14 @@ impl Extractor {
                 !r.ancestors()
                     .any(|a| roots.iter().any(|o| o.id() == a.id()))
             })
+            // A root inside an ignored element (`<body data-pagefind-ignore="all">`
+            // around `<main>`) is ignored with it.
+            .filter(|r| {
+                !r.ancestors().filter_map(ElementRef::wrap).any(|a| {
+                    a.value().attr("data-xling-ignore").is_some()
+                        || a.value().attr("data-pagefind-ignore").is_some()
+                })
+            })
             .collect();
         let mut walk = Walk::default();
         for root in roots {
@@ -250,7 +268,7 @@ impl Extractor {
                                 continue;
                             }
                             let name = e.name();
-                            let heading = matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6");
+                            let heading = is_heading(name);
                             match e.attr("id").map(str::trim).filter(|i| !i.is_empty()) {
                                 Some(id) if heading => walk.start_section(id, node.id()),
                                 _ => {}
@@ -276,6 +294,10 @@ impl Extractor {
     }
 }
 
+fn is_heading(name: &str) -> bool {
+    matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+}
+
 /// The running state of a page's walk: sections so far and the one being filled.
 #[derive(Default)]
 struct Walk {
@@ -284,6 +306,8 @@ struct Walk {
     /// The heading element being read, and its text so far.
     heading: Option<(ego_tree::NodeId, String)>,
     pre: usize,
+    /// Heading elements (anchored or not) open around the current node.
+    in_headings: usize,
 }
 
 impl Walk {
@@ -298,6 +322,9 @@ impl Walk {
 
     fn text(&mut self, text: &str) {
         push_text(&mut self.current.text, text, self.pre > 0);
+        if self.in_headings == 0 && !text.trim().is_empty() {
+            self.current.has_body = true;
+        }
         if let Some((_, h)) = &mut self.heading {
             push_text(h, text, false);
         }
@@ -307,12 +334,18 @@ impl Walk {
         if name == "pre" {
             self.pre += 1;
         }
+        if is_heading(name) {
+            self.in_headings += 1;
+        }
         self.boundary(name);
     }
 
     fn close(&mut self, name: &str, id: ego_tree::NodeId) {
         if name == "pre" {
             self.pre = self.pre.saturating_sub(1);
+        }
+        if is_heading(name) {
+            self.in_headings = self.in_headings.saturating_sub(1);
         }
         if self.heading.as_ref().is_some_and(|(h, _)| *h == id) {
             if let Some((_, text)) = self.heading.take() {

@@ -18,7 +18,7 @@ use crate::pages::SitePage;
 use crate::terms::{js_order, terms};
 
 /// Postings per shard the builder aims at (Pagefind's chunks hold ~20k).
-pub const SHARD_POSTINGS: usize = 12_000;
+pub const SHARD_POSTINGS: usize = 4_000;
 /// Magic at the start of a (decompressed) shard.
 pub const SHARD_MAGIC: &[u8; 4] = b"XKW1";
 
@@ -61,6 +61,12 @@ pub fn build(pages: &[SitePage]) -> KeywordIndex {
     for p in pages {
         let title_terms = p.page.title.as_deref().map(terms).unwrap_or_default();
         for s in &p.page.sections {
+            if s.is_heading_only() {
+                // Numbered like every section, but never a result on its own.
+                lengths.push(0.0);
+                section += 1;
+                continue;
+            }
             let mut tf: BTreeMap<String, f64> = BTreeMap::new();
             let body = terms(&s.text);
             lengths.push(body.len() as f64);
@@ -79,7 +85,7 @@ pub fn build(pages: &[SitePage]) -> KeywordIndex {
             section += 1;
         }
     }
-    let n = lengths.len().max(1) as f64;
+    let n = lengths.iter().filter(|l| **l > 0.0).count().max(1) as f64;
     let avg = (lengths.iter().sum::<f64>() / n).max(1.0);
     let mut scored: Vec<(String, Vec<(u32, f64)>)> = postings
         .into_iter()

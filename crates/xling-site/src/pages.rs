@@ -144,6 +144,9 @@ pub fn documents(pages: &[SitePage]) -> Vec<Document> {
             // table use too: the runtime maps hits back through it.
             let id = section_id(number);
             number += 1;
+            if s.is_heading_only() {
+                continue;
+            }
             let title = match (&p.page.title, &s.heading) {
                 (Some(t), Some(h)) if t != h => Some(format!("{t} — {h}")),
                 (Some(t), _) => Some(t.clone()),

@@ -286,3 +286,145 @@ fn site_files_stay_inside_the_site_and_skip_the_output() {
         Err(SiteError::Invalid(_))
     ));
 }
+
+#[test]
+fn a_main_inside_an_ignored_body_is_ignored() {
+    let page = extract(
+        "<html lang=en><body data-pagefind-ignore=\"all\"><main><h1>Search</h1>\
+         <p>Type a query.</p></main></body></html>",
+    );
+    assert!(
+        page.sections.iter().all(|s| s.text.trim().is_empty()),
+        "{page:?}"
+    );
+}
+
+fn site_page(url: &str, lang: &str, body: &str) -> SitePage {
+    SitePage {
+        url: url.into(),
+        page: extract(&format!(
+            "<html lang={lang}><head><title>T</title></head><body><main>{body}</main></body></html>"
+        )),
+    }
+}
+
+/// Decodes a shard written by `keyword::build` (the runtime's reader, in Rust).
+fn decode_shard(bytes: &[u8]) -> Vec<(String, Vec<(u32, u8)>)> {
+    fn varint(b: &[u8], i: &mut usize) -> u64 {
+        let (mut v, mut shift) = (0u64, 0);
+        loop {
+            let byte = b[*i];
+            *i += 1;
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return v;
+            }
+            shift += 7;
+        }
+    }
+    assert_eq!(&bytes[..4], keyword::SHARD_MAGIC);
+    let mut i = 4;
+    let n = varint(bytes, &mut i);
+    (0..n)
+        .map(|_| {
+            let len = varint(bytes, &mut i) as usize;
+            let term = String::from_utf8(bytes[i..i + len].to_vec()).expect("utf-8");
+            i += len;
+            let count = varint(bytes, &mut i);
+            let mut s = 0u32;
+            let postings = (0..count)
+                .map(|_| {
+                    s += varint(bytes, &mut i) as u32;
+                    let impact = bytes[i];
+                    i += 1;
+                    (s, impact)
+                })
+                .collect();
+            (term, postings)
+        })
+        .collect()
+}
+
+#[test]
+fn keyword_shards_hold_every_term_with_section_numbers_and_impacts() {
+    let pages = [
+        site_page(
+            "en/a.html",
+            "en",
+            "<p>Measles vaccine measles.</p><h2 id=h>History</h2><p>Old vaccine.</p>",
+        ),
+        site_page("de/a.html", "de", "<p>Masern Impfung.</p>"),
+    ];
+    let index = keyword::build(&pages);
+    let all: Vec<(String, Vec<(u32, u8)>)> = index
+        .shards
+        .iter()
+        .flat_map(|s| decode_shard(&s.bytes))
+        .collect();
+    let get = |t: &str| all.iter().find(|(w, _)| w == t).map(|(_, p)| p.clone());
+    // Sections: en/a.html has 2 (before and at the anchored heading), de/a.html 1.
+    let measles = get("measles").expect("measles");
+    assert_eq!(measles.len(), 1);
+    assert_eq!(measles[0].0, 0);
+    let vaccine = get("vaccine").expect("vaccine");
+    assert_eq!(vaccine.iter().map(|p| p.0).collect::<Vec<_>>(), [0, 1]);
+    assert_eq!(get("masern").expect("masern")[0].0, 2);
+    // Twice in a short section outweighs once.
+    assert!(measles[0].1 > vaccine[0].1);
+    // Terms are in JavaScript string order, shard by shard.
+    for pair in all.windows(2) {
+        assert_eq!(
+            terms::js_order(&pair[0].0, &pair[1].0),
+            std::cmp::Ordering::Less
+        );
+    }
+    assert_eq!(index.shards[0].first, all[0].0);
+}
+
+#[test]
+fn static_files_are_gzip_and_list_translations() {
+    let pages = [
+        site_page("en/a.html", "en", "<p>Measles.</p>"),
+        site_page("de/a.html", "de", "<p>Masern.</p>"),
+    ];
+    let mut groups = TranslationGroups::default();
+    for p in &pages {
+        groups.group_of.insert(p.url.clone(), "de/a.html".into());
+    }
+    let out = static_files(&pages, &groups).expect("static files");
+    assert!(out.files.iter().all(|f| f.bytes.starts_with(&[0x1f, 0x8b])));
+    assert_eq!(out.fragments.len(), 1);
+    let bundle = out
+        .files
+        .iter()
+        .find(|f| f.name == out.fragments[0].1)
+        .expect("bundle");
+    let mut json = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&bundle.bytes[..]),
+        &mut json,
+    )
+    .expect("gunzip");
+    let value: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(value["pages"][0]["url"], "en/a.html");
+    assert_eq!(value["pages"][0]["translations"][0][0], "de");
+    assert_eq!(value["pages"][0]["translations"][0][1], "de/a.html");
+}
+
+#[test]
+fn a_section_of_only_a_heading_is_no_result_of_its_own() {
+    let page = extract(
+        "<html lang=en><body><main><h1>Normans</h1><h2 id=a>Origins</h2><p>They came from the north.</p>\
+         <h2 id=b>Empty</h2></main></body></html>",
+    );
+    let only: Vec<bool> = page.sections.iter().map(|s| s.is_heading_only()).collect();
+    assert_eq!(only, [true, false, true]);
+    let docs = documents(&[SitePage {
+        url: "a.html".into(),
+        page,
+    }]);
+    assert_eq!(
+        docs.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(),
+        ["s1"]
+    );
+}
