@@ -2,8 +2,8 @@
 //! `cargo xtask up`, `cargo xtask test`, `cargo xtask bench`.
 
 mod memory;
-mod serve;
 mod setup;
+mod site;
 mod util;
 mod web;
 
@@ -27,6 +27,11 @@ commands:
                        package and end-to-end browser tests, bench smoke run
   bench [ARGS...]      setup, then `xling bench encode` (ARGS are appended)
   bench web [ARGS...]  the browser benchmark against native xling (tests/bench/browser.mjs)
+  site                 builds the small XQuAD-R test site the browser tests search
+                       and serves it at http://127.0.0.1:8081/search-en.html
+  bench site [--languages CODES] [--articles N] [--queries N] [--keep-cache]
+                       xling site against Pagefind 1.6.0 on the XQuAD-R test site,
+                       in Chromium, in one run (tests/bench/site.mjs)
   bench memory [--sentences N] [--index-sentences N]
                        native peak RSS of xling embed/index/search (ru_maxrss) and the
                        engine's memory breakdown (xling bench memory); no browser";
@@ -55,6 +60,22 @@ fn try_main() -> Result<()> {
         Some("test") => test(&root, strip_separator(args)),
         Some("bench") if args.first().is_some_and(|a| a == "web") => {
             bench_web(&root, strip_separator(args[1..].to_vec()))
+        }
+        Some("site") => {
+            let data = data_dir(&root)?;
+            let s = setup(&root)?;
+            web::build(&s, &data)?;
+            let dir = test_site(&s, &data)?;
+            let addr = xling_serve::Server::new(&dir)?.start(("127.0.0.1", 8081))?;
+            say(format_args!(
+                "the test site at http://{addr}/search-en.html (Ctrl-C stops)"
+            ));
+            loop {
+                std::thread::park();
+            }
+        }
+        Some("bench") if args.first().is_some_and(|a| a == "site") => {
+            bench_site(&root, strip_separator(args[1..].to_vec()))
         }
         Some("bench") if args.first().is_some_and(|a| a == "memory") => {
             let data = data_dir(&root)?;
@@ -127,7 +148,9 @@ fn up(root: &Path, args: &[OsString]) -> Result<()> {
         say("up: done");
         return Ok(());
     }
-    let addr = serve::start(&web.dist, port)?;
+    let addr = xling_serve::Server::new(&web.dist)?
+        .with_app_policy()
+        .start(("127.0.0.1", port))?;
     say("up: done");
     println!("\nxling is running at http://{addr}/  (Ctrl-C stops the server)\n");
     loop {
@@ -185,8 +208,12 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
     })?;
     let web = step("web build", || web::build(&s, &data))?;
     let pruned = step("pruned model", || pruned_test_model(&s))?;
+    let site = step("test site", || test_site(&s, &data))?;
     step("browser tests", || {
-        let addr = serve::start(&web.dist, 0)?;
+        let addr = xling_serve::Server::new(&web.dist)?
+            .with_app_policy()
+            .start(("127.0.0.1", 0))?;
+        let site_addr = xling_serve::Server::new(&site)?.start(("127.0.0.1", 0))?;
         let mut cmd = Command::new("node");
         cmd.current_dir(root.join("tests"))
             .args(["--test", "--test-concurrency=1", "pkg/", "e2e/"])
@@ -196,6 +223,8 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
             .env("XLING_MODEL_DIR", &s.model_dir)
             .env("XLING_PKG_DIR", &web.pkg)
             .env("XLING_DATA_DIR", &data)
+            .env("XLING_SITE_URL", format!("http://{site_addr}/"))
+            .env("XLING_SITE_DIR", &site)
             .env("XLING_ARTIFACTS", util::target_dir(root).join("e2e"));
         run(&mut cmd)
     })?;
@@ -213,6 +242,31 @@ fn test(root: &Path, test_args: Vec<OsString>) -> Result<()> {
     })?;
     say("test: all steps passed");
     Ok(())
+}
+
+/// A small XQuAD-R site (4 articles in English, German and Hindi, and a
+/// page of hostile text) built by `xling site`, which the browser tests
+/// search.
+fn test_site(s: &Setup, data: &Path) -> Result<PathBuf> {
+    let dir = s.cache.join("test-site");
+    site::generate(
+        data,
+        &dir,
+        &site::SiteSpec {
+            languages: &["en", "de", "hi"],
+            articles: 4,
+            hostile: true,
+        },
+    )?;
+    run(Command::new(&s.xling)
+        .arg("site")
+        .arg("--site")
+        .arg(&dir)
+        .arg("--model")
+        .arg(&s.model_dir)
+        .arg("--engine")
+        .arg(s.root.join("pkg")))?;
+    Ok(dir)
 }
 
 /// The model pruned to German and English (`xling prune`, about a second),
@@ -248,7 +302,9 @@ fn bench_web(root: &Path, extra: Vec<OsString>) -> Result<()> {
     let data = data_dir(root)?;
     let s = setup(root)?;
     let web = web::build(&s, &data)?;
-    let addr = serve::start(&web.dist, 0)?;
+    let addr = xling_serve::Server::new(&web.dist)?
+        .with_app_policy()
+        .start(("127.0.0.1", 0))?;
     let json = util::target_dir(root).join("bench-web.json");
     say("step: bench web");
     run(Command::new("node")
@@ -261,6 +317,99 @@ fn bench_web(root: &Path, extra: Vec<OsString>) -> Result<()> {
         .env("XLING_DATA_DIR", &data)
         .env("XLING_BENCH_JSON", &json))?;
     say(format_args!("bench web: results in {}", json.display()));
+    Ok(())
+}
+
+/// `cargo xtask bench site`: the XQuAD-R test site built by `xling site`
+/// and by Pagefind, then both searched in Chromium (`tests/bench/site.mjs`).
+fn bench_site(root: &Path, extra: Vec<OsString>) -> Result<()> {
+    let data = data_dir(root)?;
+    let s = setup(root)?;
+    web::build(&s, &data)?;
+    let mut languages: Vec<String> = site::LANGUAGES.iter().map(|l| l.to_string()).collect();
+    let mut articles = 48;
+    let mut keep_cache = false;
+    let mut node_args = Vec::new();
+    let mut it = extra.into_iter();
+    while let Some(a) = it.next() {
+        match a.to_str() {
+            Some("--languages") => {
+                let v = it.next().context("--languages needs codes")?;
+                languages = v.to_string_lossy().split(',').map(str::to_string).collect();
+            }
+            Some("--keep-cache") => keep_cache = true,
+            Some("--articles") => {
+                articles = it
+                    .next()
+                    .context("--articles needs N")?
+                    .to_string_lossy()
+                    .parse()?;
+            }
+            _ => node_args.push(a),
+        }
+    }
+    let langs: Vec<&str> = languages.iter().map(String::as_str).collect();
+    let work = util::target_dir(root).join("bench-site");
+    let dir = work.join("site");
+    say("step: test site");
+    let pages = site::generate(
+        &data,
+        &dir,
+        &site::SiteSpec {
+            languages: &langs,
+            articles,
+            hostile: false,
+        },
+    )?;
+    say(format_args!(
+        "bench site: {pages} pages in {}",
+        dir.display()
+    ));
+    let cache = work.join("embedding-cache");
+    if keep_cache {
+        say("bench site: --keep-cache: the first build reuses earlier embeddings");
+    } else {
+        let _ = std::fs::remove_dir_all(&cache);
+    }
+    let xling_site = |what: &str| -> Result<f64> {
+        say(format_args!("step: xling site ({what})"));
+        let start = std::time::Instant::now();
+        run(Command::new(&s.xling)
+            .arg("site")
+            .arg("--site")
+            .arg(&dir)
+            .arg("--model")
+            .arg(&s.model_dir)
+            .arg("--cache")
+            .arg(&cache)
+            .arg("--engine")
+            .arg(root.join("pkg")))?;
+        Ok(start.elapsed().as_secs_f64())
+    };
+    let cold = xling_site("embeddings computed")?;
+    let warm = xling_site("embeddings from the cache")?;
+    say("step: pagefind");
+    let pagefind = root.join("tests/node_modules/@pagefind/linux-x64/bin/pagefind_extended");
+    let start = std::time::Instant::now();
+    run(Command::new(&pagefind).arg("--site").arg(&dir))
+        .context("Pagefind did not run (tests/node_modules: npm ci in tests/)")?;
+    let pagefind_s = start.elapsed().as_secs_f64();
+    let addr = xling_serve::Server::new(&dir)?.start(("127.0.0.1", 0))?;
+    let json = util::target_dir(root).join("bench-site.json");
+    say("step: bench site (chromium)");
+    run(Command::new("node")
+        .current_dir(root.join("tests"))
+        .arg("bench/site.mjs")
+        .args(&node_args)
+        .env("XLING_SITE_URL", format!("http://{addr}/"))
+        .env("XLING_SITE_DIR", &dir)
+        .env("XLING_SITE_PAGES", pages.to_string())
+        .env(
+            "XLING_BUILD_SECONDS",
+            format!("{cold:.2},{warm:.2},{pagefind_s:.2}"),
+        )
+        .env("XLING_BENCH_JSON", &json))?;
+    say(format_args!("bench site: results in {}", json.display()));
     Ok(())
 }
 

@@ -12,6 +12,8 @@ mod plot;
 mod prior;
 mod prune;
 mod search;
+mod serve;
+mod site;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,6 +51,10 @@ enum Command {
     Prior(prior::Args),
     /// Write a smaller model directory for a deployment's languages and documents.
     Prune(prune::Args),
+    /// Build the search of a static site into SITE/xling/ (pages, sections, pruned model, index).
+    Site(site::Args),
+    /// Serve a folder (a built site, the app) on this machine, for previewing.
+    Serve(serve::Args),
     /// Write the web app's multilingual demo collection (from XQuAD-R).
     DemoCollection(demo::Args),
     /// Measure speed against the reference engine.
@@ -68,6 +74,8 @@ fn main() -> ExitCode {
         Command::BeirSets(args) => beir_sets::run(args),
         Command::Prior(args) => prior::run(args),
         Command::Prune(args) => prune::run(args),
+        Command::Site(args) => site::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::DemoCollection(args) => demo::run(args),
         Command::Bench(cmd) => bench::run(cmd),
     };

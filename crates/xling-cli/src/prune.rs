@@ -60,19 +60,56 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let (languages, scripts) = parse_languages(&args.languages)?;
-    if args.out.exists() && same_dir(&args.out, &args.model) {
-        bail!("--out must not be the --model directory");
-    }
     let corpus = if args.corpus.is_empty() {
         None
     } else {
         Some(xling_index::documents::read_inputs(&args.corpus)?)
     };
-    let files = read_json_model(&args.model)?;
+    let request = PruneDir {
+        model: &args.model,
+        out: &args.out,
+        languages: &args.languages,
+        corpus: corpus.as_deref(),
+        max_pieces: args.max_pieces,
+        samples: args.samples.as_deref(),
+        prior_data: args.prior_data.as_deref(),
+    };
+    let (pruned, selection, prior) = prune_dir(&request)?;
+    report(&args.out, &pruned, &selection, prior.as_ref());
+    Ok(())
+}
+
+/// What [`prune_dir`] prunes (`xling prune`'s arguments, also used by `xling site`).
+pub struct PruneDir<'a> {
+    /// The full model directory.
+    pub model: &'a Path,
+    /// Where the pruned model goes (created).
+    pub out: &'a Path,
+    /// Language codes to keep.
+    pub languages: &'a [String],
+    /// Documents whose every piece is kept.
+    pub corpus: Option<&'a [xling_index::Document]>,
+    /// Limit on kept pieces (default by language count).
+    pub max_pieces: Option<usize>,
+    /// Tatoeba directory ranking the query-side pieces.
+    pub samples: Option<&'a Path>,
+    /// Tatoeba directory to recompute the prior from.
+    pub prior_data: Option<&'a Path>,
+}
+
+/// Writes the pruned model directory `request.out`; returns the model, the
+/// selection and the prior it wrote.
+pub fn prune_dir(
+    request: &PruneDir,
+) -> anyhow::Result<(PrunedModel, Selection, Option<LanguagePrior>)> {
+    let (languages, scripts) = parse_languages(request.languages)?;
+    if request.out.exists() && same_dir(request.out, request.model) {
+        bail!("--out must not be the --model directory");
+    }
+    let files = read_json_model(request.model)?;
     let config = xling_model::model::gguf::read_model_config(&files.gguf)?;
     let tokenizer = Tokenizer::from_json(&files.tokenizer_json, &config)?;
-    let samples = match &args.samples {
+    let samples = match request.samples {
         Some(dir) => samples(dir, &languages)?,
         None => Vec::new(),
     };
@@ -83,10 +120,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         &config,
         &PruneRequest {
             language_scripts: &scripts,
-            corpus: corpus.as_deref(),
+            corpus: request.corpus,
             chunk: &chunk,
             samples: &samples,
-            max_pieces: args
+            max_pieces: request
                 .max_pieces
                 .unwrap_or_else(|| default_max_pieces(languages.len())),
         },
@@ -96,16 +133,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         languages: languages.clone(),
     };
     let pruned = prune_model(&files, &selection.keep, &info)?;
-    write_model(&args.out, &pruned)?;
-    let prior = match &args.prior_data {
-        Some(data) => recomputed_prior(&args.out, data, &languages)?,
-        None => restamped_prior(&args.model, &pruned, &languages)?,
+    write_model(request.out, &pruned)?;
+    let prior = match request.prior_data {
+        Some(data) => recomputed_prior(request.out, data, &languages)?,
+        None => restamped_prior(request.model, &pruned, &languages)?,
     };
     if let Some(prior) = &prior {
-        crate::fsutil::write_atomic(&args.out.join(PRIOR_FILE), &prior.to_bytes())?;
+        crate::fsutil::write_atomic(&request.out.join(PRIOR_FILE), &prior.to_bytes())?;
     }
-    report(&args.out, &pruned, &selection, prior.as_ref());
-    Ok(())
+    Ok((pruned, selection, prior))
 }
 
 /// Whether two paths name the same directory.
@@ -204,7 +240,12 @@ fn samples(dir: &Path, languages: &[String]) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
-fn report(out: &Path, pruned: &PrunedModel, s: &Selection, prior: Option<&LanguagePrior>) {
+pub(crate) fn report(
+    out: &Path,
+    pruned: &PrunedModel,
+    s: &Selection,
+    prior: Option<&LanguagePrior>,
+) {
     let size = |name: &str| std::fs::metadata(out.join(name)).map_or(0, |m| m.len());
     // What a browser downloads: tokenizer.json stays for tools that edit it.
     let served: u64 = [MODEL_FILE, COMPACT_TOKENIZER_FILE, PRIOR_FILE]
