@@ -3,15 +3,10 @@
 
 mod support;
 
+use support::xling;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn xling(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xling"))
-        .args(args)
-        .output()
-        .expect("xling runs")
-}
 
 fn ok(out: Output) -> String {
     assert!(
@@ -33,10 +28,7 @@ fn failed(out: &Output) -> String {
 }
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xling-index-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    support::temp_dir("index", name)
 }
 
 struct Fixture {

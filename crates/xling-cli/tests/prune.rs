@@ -5,23 +5,14 @@
 
 mod support;
 
+use support::{stderr, xling};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use xling_index::chunk::{chunk_text, ChunkConfig};
 use xling_model::tokenize::{Prefix, Tokenizer};
 use xling_model::ModelFiles;
-
-fn xling(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xling"))
-        .args(args)
-        .output()
-        .expect("xling runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn ok(out: Output) -> String {
     assert!(out.status.success(), "xling failed: {}", stderr(&out));
@@ -38,10 +29,7 @@ fn failed(out: Output) -> String {
 }
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xling-prune-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    support::temp_dir("prune", name)
 }
 
 const DOCS: [(&str, &str); 4] = [

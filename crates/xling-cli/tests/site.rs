@@ -5,25 +5,12 @@
 
 mod support;
 
+use support::{stderr, xling};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn xling(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_xling"))
-        .args(args)
-        .output()
-        .expect("xling runs")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("xling-site-test-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    support::temp_dir("site", name)
 }
 
 /// A stand-in engine package: `xling site` only copies its two files.

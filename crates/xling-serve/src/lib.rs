@@ -69,13 +69,7 @@ impl Server {
         stream.set_read_timeout(Some(Duration::from_secs(30)))?;
         let mut reader = BufReader::new(stream.try_clone()?);
         let Some(request_line) = read_line(&mut reader)? else {
-            return self.respond(
-                &mut stream,
-                "431 Request Header Fields Too Large",
-                "text/plain",
-                b"request too large",
-                "GET",
-            );
+            return self.too_large(&mut stream);
         };
         // Read the headers (bounded); nothing in them changes the answer.
         let mut headers = 0;
@@ -83,15 +77,7 @@ impl Server {
             match read_line(&mut reader)? {
                 Some(line) if line.trim().is_empty() => break,
                 Some(_) if headers < MAX_HEADERS => headers += 1,
-                _ => {
-                    return self.respond(
-                        &mut stream,
-                        "431 Request Header Fields Too Large",
-                        "text/plain",
-                        b"request too large",
-                        "GET",
-                    );
-                }
+                _ => return self.too_large(&mut stream),
             }
         }
         let mut parts = request_line.split_whitespace();
@@ -117,6 +103,17 @@ impl Server {
                 method,
             ),
         }
+    }
+
+    /// The answer to a request line or headers over the bounds.
+    fn too_large(&self, stream: &mut TcpStream) -> std::io::Result<()> {
+        self.respond(
+            stream,
+            "431 Request Header Fields Too Large",
+            "text/plain",
+            b"request too large",
+            "GET",
+        )
     }
 
     fn respond(

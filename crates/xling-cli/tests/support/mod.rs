@@ -5,7 +5,28 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
+
+/// Runs the `xling` binary under test with `args`.
+pub fn xling(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xling"))
+        .args(args)
+        .output()
+        .expect("xling runs")
+}
+
+/// A command's standard error as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// An empty temporary folder for test `name` of the test file `file`.
+pub fn temp_dir(file: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("xling-{file}-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
 
 /// Paths the real-model tests need.
 pub struct RealSetup {
