@@ -155,7 +155,11 @@ test('a damaged keyword shard says so; a damaged semantic index leaves keyword s
   }
   {
     const { context, page } = await visitor();
-    await context.route(/index\.[0-9a-f]{16}\.xli$/, (route) => route.fulfill({ status: 200, body: Buffer.from('XLNG truncated') }));
+    // A download cut short: the first half of the real (gzipped) index.
+    const entry = JSON.parse(fs.readFileSync(path.join(DIR, 'xling', 'xling-entry.json'), 'utf8'));
+    const index = fs.readFileSync(path.join(DIR, 'xling', entry.files.index));
+    assert.deepEqual([...index.subarray(0, 2)], [0x1f, 0x8b], 'the index is stored gzipped');
+    await context.route(/index\.[0-9a-f]{16}\.xli$/, (route) => route.fulfill({ status: 200, body: index.subarray(0, index.length >> 1) }));
     await page.goto(`${SITE}search-en.html`);
     await type(page, question('en', 0).question);
     await page.waitForFunction(() => document.querySelector('xling-search').dataset.model === 'failed', null, { timeout: 240_000 });
@@ -166,6 +170,19 @@ test('a damaged keyword shard says so; a damaged semantic index leaves keyword s
     assert.ok((await results(page)).length > 0);
     await context.close();
   }
+});
+
+test('a network failure says search is unavailable, and clears once the network is back', { skip }, async () => {
+  const { context, page } = await visitor();
+  await context.route(/xling-entry\.json$/, (route) => route.abort());
+  await page.goto(`${SITE}search-en.html`);
+  await type(page, question('en', 0).question);
+  await page.waitForFunction(() => /unavailable/.test(document.querySelector('xling-search .xling-status').textContent), null, { timeout: 30_000 });
+  await context.unroute(/xling-entry\.json$/);
+  await type(page, `${question('en', 0).question} `);
+  await page.waitForSelector('xling-search .xling-result', { timeout: 30_000 });
+  assert.doesNotMatch(await page.textContent('xling-search .xling-status'), /unavailable/);
+  await context.close();
 });
 
 test('the box fits a phone and is driven by the keyboard', { skip }, async () => {

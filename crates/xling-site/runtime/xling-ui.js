@@ -122,13 +122,19 @@ class XlingSearch extends HTMLElement {
   async run() {
     const query = this.input.value;
     const generation = ++this.generation;
+    // Starts the model, or retries it after a network failure.
+    this.startModel();
     let found;
+    // A problem stays on screen only while searches still meet it: a
+    // network that failed once and came back clears it.
+    let problem = null;
     try {
       found = await xling.search(query, { mode: 'auto', k: Number(this.getAttribute('results')) || 8 });
     } catch (e) {
       if (generation !== this.generation) return;
       if (e?.code === 'damaged' && xling.isReady()) {
-        this.problem = 'damaged';
+        problem = 'damaged';
+        this.problem = problem;
         try { found = await xling.search(query, { mode: 'hybrid', k: 8 }); } catch { return this.showStatus(); }
       } else {
         return this.fail(e);
@@ -136,6 +142,7 @@ class XlingSearch extends HTMLElement {
     }
     const datas = await Promise.all(found.results.map((r) => r.data().catch(() => null)));
     if (generation !== this.generation) return;
+    this.problem = problem;
     this.mode = found.mode;
     this.render(datas.filter(Boolean));
     // Which query the results on screen answer (for scripts and tests).

@@ -2,6 +2,8 @@
 // its index (from Cache Storage after the first visit) and answers hybrid
 // and semantic queries, so the page's thread never blocks on the model.
 
+import { inflate } from './xling.js';
+
 let engine = null;
 
 async function bytesOf(url, cacheName, onBytes) {
@@ -36,12 +38,14 @@ async function load({ files, cache }) {
   let loaded = 0;
   const progress = (n) => { loaded += n; postMessage({ type: 'progress', loaded }); };
   const wasm = import(files.engineJs);
+  // The engine, tokenizer and index are stored gzipped (kept so in Cache
+  // Storage too); `inflate` passes plain bytes through.
   const [model, tokenizer, prior, index, wasmBytes] = await Promise.all([
     bytesOf(files.model, cache, progress),
-    bytesOf(files.tokenizer, cache, progress),
+    bytesOf(files.tokenizer, cache, progress).then((b) => inflate(b, 'the tokenizer')),
     files.prior ? bytesOf(files.prior, cache, () => {}) : null,
-    bytesOf(files.index, cache, progress),
-    bytesOf(files.engineWasm, cache, () => {}),
+    bytesOf(files.index, cache, progress).then((b) => inflate(b, 'the semantic index')),
+    bytesOf(files.engineWasm, cache, () => {}).then((b) => inflate(b, 'the engine')),
   ]);
   const m = await wasm;
   await m.default({ module_or_path: wasmBytes });

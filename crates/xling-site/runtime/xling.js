@@ -6,6 +6,7 @@
 const BASE = new URL('./', import.meta.url);
 const CACHE = 'xling-site-v1';
 const ENTRY = 'xling-entry.json';
+const FORMAT_VERSION = 2;
 const WORD = /[\p{L}\p{M}\p{N}]+/gu;
 const MAX_TERM_CHARS = 48;
 const PREFIX_MIN = 3;
@@ -84,8 +85,11 @@ async function hashedBytes(name) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** Inflates a gzip member; a host that already decoded it leaves plain bytes. */
-async function inflate(bytes, name) {
+/**
+ * Inflates a gzip member; a host that already decoded it leaves plain bytes.
+ * Shared with the worker (not part of the documented API).
+ */
+export async function inflate(bytes, name) {
   if (bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes;
   try {
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
@@ -150,8 +154,8 @@ async function loadEntry() {
   } catch {
     throw new XlingSiteError('damaged', `${ENTRY} is damaged`);
   }
-  if (entry.format !== 'xling-site' || entry.version !== 1 || !entry.keyword || !entry.files) {
-    throw new XlingSiteError('damaged', `${ENTRY} is not an xling site index of version 1`);
+  if (entry.format !== 'xling-site' || entry.version !== FORMAT_VERSION || !entry.keyword || !entry.files) {
+    throw new XlingSiteError('damaged', `${ENTRY} is not an xling site index of version ${FORMAT_VERSION} (rebuild the site with this xling)`);
   }
   return entry;
 }
@@ -210,23 +214,24 @@ async function pages() {
   return pagesPromise;
 }
 
-function pageOf(table, section) {
-  let lo = 0, hi = table.count - 1;
+/** The last index `i` in `0..count` whose `key(i)` is ≤ `x` (0 when none is): tables sorted by their first element. */
+function lastAtMost(count, key, x) {
+  let lo = 0, hi = count - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (table.first[mid] <= section) lo = mid; else hi = mid - 1;
+    if (key(mid) <= x) lo = mid; else hi = mid - 1;
   }
   return lo;
 }
 
+/** The page holding section number `section`. */
+function pageOf(table, section) {
+  return lastAtMost(table.count, (i) => table.first[i], section);
+}
+
 /** Index of the last shard whose first term is ≤ `term` (JS string order). */
 function shardFor(shards, term) {
-  let lo = 0, hi = shards.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (shards[mid][0] <= term) lo = mid; else hi = mid - 1;
-  }
-  return lo;
+  return lastAtMost(shards.length, (i) => shards[i][0], term);
 }
 
 async function keywordScores(query) {
@@ -287,9 +292,15 @@ export function onStatus(f) {
   return () => listeners.delete(f);
 }
 
-/** Starts loading the model in a worker (once); resolves when semantic search works. */
+/** A load that failed on the network may be tried again this long after. */
+const RETRY_MS = 10_000;
+/** When a failed load may be tried again (never after a damaged file). */
+let retryAfter = Infinity;
+
+/** Starts loading the model in a worker (once, or again a while after a network failure); resolves when semantic search works. */
 export function preload() {
-  if (readyPromise) return readyPromise;
+  if (readyPromise && Date.now() < retryAfter) return readyPromise;
+  retryAfter = Infinity;
   readyPromise = (async () => {
     const e = await entry();
     const f = e.files;
@@ -328,6 +339,7 @@ export function preload() {
     setState({ state: 'failed', error: error.message });
     if (worker) worker.terminate();
     worker = null;
+    if (error.code !== 'damaged') retryAfter = Date.now() + RETRY_MS;
     throw error;
   });
   return readyPromise;
@@ -400,12 +412,7 @@ async function assemble(sectionScores, k, languages, extra) {
 async function bundle(pageIndex) {
   const e = await entry();
   const list = e.fragments;
-  let lo = 0, hi = list.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (list[mid][0] <= pageIndex) lo = mid; else hi = mid - 1;
-  }
-  const name = list[lo]?.[1];
+  const name = list[lastAtMost(list.length, (i) => list[i][0], pageIndex)]?.[1];
   if (!name) throw new XlingSiteError('damaged', 'no fragment for a result');
   if (!bundleCache.has(name)) {
     const p = (async () => {

@@ -12,6 +12,7 @@ use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node, Selector};
 
 use crate::error::{SiteError, SiteResult};
+use xling_index::documents::html::{clean_lang, end_line, push_collapsed, tidy_lines};
 
 /// How the content of a page is found.
 #[derive(Debug, Clone, Default)]
@@ -321,12 +322,12 @@ impl Walk {
     }
 
     fn text(&mut self, text: &str) {
-        push_text(&mut self.current.text, text, self.pre > 0);
+        push_collapsed(&mut self.current.text, text, self.pre > 0);
         if self.in_headings == 0 && !text.trim().is_empty() {
             self.current.has_body = true;
         }
         if let Some((_, h)) = &mut self.heading {
-            push_text(h, text, false);
+            push_collapsed(h, text, false);
         }
     }
 
@@ -365,7 +366,7 @@ impl Walk {
         } else if LINES.contains(&name) {
             end_line(out, 1);
         } else if name == "td" || name == "th" {
-            push_text(out, " ", false);
+            push_collapsed(out, " ", false);
         }
     }
 
@@ -409,65 +410,7 @@ fn read_meta(el: ElementRef, spec: &str, meta: &mut BTreeMap<String, String>) {
 fn text_of(el: ElementRef) -> String {
     let mut out = String::new();
     for t in el.text() {
-        push_text(&mut out, t, false);
+        push_collapsed(&mut out, t, false);
     }
     out.trim().to_string()
-}
-
-/// Appends text, collapsing whitespace runs to one space (newlines kept in `<pre>`).
-fn push_text(out: &mut String, raw: &str, pre: bool) {
-    for c in raw.chars() {
-        if pre && c == '\n' {
-            out.push('\n');
-        } else if c.is_whitespace() {
-            if !out.is_empty() && !out.ends_with(|p: char| p.is_whitespace()) {
-                out.push(' ');
-            }
-        } else {
-            out.push(c);
-        }
-    }
-}
-
-/// Ends the text with at least `newlines` newlines.
-fn end_line(out: &mut String, newlines: usize) {
-    if out.is_empty() {
-        return;
-    }
-    let have = out.len() - out.trim_end_matches('\n').len();
-    for _ in have..newlines {
-        out.push('\n');
-    }
-}
-
-/// Lines trimmed, runs of blank lines reduced to one, none at either end.
-fn tidy_lines(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut blank = false;
-    for line in s.lines().map(str::trim) {
-        if line.is_empty() {
-            blank = !out.is_empty();
-            continue;
-        }
-        if blank {
-            out.push('\n');
-            blank = false;
-        }
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(line);
-    }
-    out
-}
-
-/// A plausible BCP 47 tag ("en", "pt-BR", "x-default"), or `None`.
-fn clean_lang(raw: &str) -> Option<String> {
-    let lang = raw.trim();
-    let ok = !lang.is_empty()
-        && lang.len() <= 35
-        && lang
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    ok.then(|| lang.to_string())
 }

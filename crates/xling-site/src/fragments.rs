@@ -38,12 +38,7 @@ pub fn page_table(pages: &[SitePage], groups: &TranslationGroups) -> Vec<u8> {
     varint(&mut out, pages.len() as u64);
     for (i, p) in pages.iter().enumerate() {
         varint(&mut out, p.page.sections.len() as u64);
-        let group = groups
-            .group_of
-            .get(&p.url)
-            .and_then(|g| index_of.get(g.as_str()))
-            .copied()
-            .unwrap_or(i);
+        let group = index_of.get(groups.group(&p.url)).copied().unwrap_or(i);
         varint(&mut out, group as u64);
         let lang = p
             .page
@@ -94,12 +89,9 @@ pub fn bundles(
     pages: &[SitePage],
     groups: &TranslationGroups,
 ) -> SiteResult<Vec<(usize, Vec<u8>)>> {
+    let group_of: Vec<&str> = pages.iter().map(|p| groups.group(&p.url)).collect();
     let mut members: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, p) in pages.iter().enumerate() {
-        let g = groups
-            .group_of
-            .get(&p.url)
-            .map_or(p.url.as_str(), |g| g.as_str());
+    for (i, g) in group_of.iter().enumerate() {
         members.entry(g).or_default().push(i);
     }
     let mut out = Vec::new();
@@ -107,12 +99,8 @@ pub fn bundles(
     let mut first = 0;
     let mut size = 0;
     for (i, p) in pages.iter().enumerate() {
-        let g = groups
-            .group_of
-            .get(&p.url)
-            .map_or(p.url.as_str(), |g| g.as_str());
         let translations = members
-            .get(g)
+            .get(group_of[i])
             .into_iter()
             .flatten()
             .filter(|j| **j != i)

@@ -20,7 +20,7 @@ pub use decode::decode_html;
 pub use error::{SiteError, SiteResult};
 pub use extract::{ExtractConfig, Extractor, Page, Section};
 pub use files::{site_files, SiteFile, Skipped, DEFAULT_GLOB};
-pub use layout::{static_files, StaticFiles};
+pub use layout::{gzip, static_files, StaticFiles};
 pub use output::{write_output, DataFile, Entry, KeywordEntry, Totals, ENTRY_FILE};
 pub use pages::{documents, SitePage, TranslationGroups};
 

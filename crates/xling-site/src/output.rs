@@ -14,8 +14,10 @@ use crate::error::{SiteError, SiteResult};
 pub const ENTRY_FILE: &str = "xling-entry.json";
 /// Format name and version in the entry file.
 pub const FORMAT: &str = "xling-site";
-/// Version of the output layout; the runtime refuses others.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the output layout; the runtime refuses others. Version 2
+/// gzips the engine, the tokenizer and the index (a version-1 runtime
+/// left in a browser's cache would misread them).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A data file to write: a stem, an extension and its bytes; its name
 /// becomes `stem.HASH.ext`.

@@ -70,6 +70,12 @@ impl TranslationGroups {
         Self { group_of }
     }
 
+    /// The group of the page at `url`: the smallest URL of its group, or
+    /// `url` itself for a page the groups do not know.
+    pub fn group<'a>(&'a self, url: &'a str) -> &'a str {
+        self.group_of.get(url).map_or(url, String::as_str)
+    }
+
     /// Groups with more than one page.
     pub fn translated(&self) -> usize {
         let mut sizes: HashMap<&str, usize> = HashMap::new();

@@ -278,14 +278,20 @@ fn find_end_tag(html: &str, from: usize, name: &str) -> (usize, usize) {
 /// Appends decoded text, collapsing whitespace runs to one space (newlines
 /// kept inside `<pre>`).
 fn push_text(out: &mut String, raw: &str, pre: bool) {
-    if raw.is_empty() {
-        return;
+    if !raw.is_empty() {
+        push_collapsed(out, &decode_entities(raw), pre);
     }
-    for c in decode_entities(raw).chars() {
+}
+
+/// Appends text, collapsing whitespace runs to one space and dropping
+/// leading whitespace (newlines kept when `pre`). Shared with the site
+/// extractor, whose parser has decoded entities already.
+pub fn push_collapsed(out: &mut String, text: &str, pre: bool) {
+    for c in text.chars() {
         if pre && c == '\n' {
             out.push('\n');
         } else if c.is_whitespace() {
-            if !out.ends_with(|p: char| p.is_whitespace()) {
+            if !out.is_empty() && !out.ends_with(|p: char| p.is_whitespace()) {
                 out.push(' ');
             }
         } else {
@@ -294,8 +300,12 @@ fn push_text(out: &mut String, raw: &str, pre: bool) {
     }
 }
 
-/// Ends the text with at least `newlines` newlines (block boundaries do not add up).
-fn end_line(out: &mut String, newlines: usize) {
+/// Ends non-empty text with at least `newlines` newlines (block boundaries
+/// do not add up).
+pub fn end_line(out: &mut String, newlines: usize) {
+    if out.is_empty() {
+        return;
+    }
     let have = out.len() - out.trim_end_matches('\n').len();
     for _ in have..newlines {
         out.push('\n');
@@ -303,7 +313,7 @@ fn end_line(out: &mut String, newlines: usize) {
 }
 
 /// Lines trimmed, runs of blank lines reduced to one, none at either end.
-fn tidy_lines(s: &str) -> String {
+pub fn tidy_lines(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut blank = false;
     for line in s.lines().map(str::trim) {
@@ -323,8 +333,8 @@ fn tidy_lines(s: &str) -> String {
     out
 }
 
-/// A plausible BCP 47 tag ("en", "pt-BR"), or `None`.
-fn clean_lang(raw: &str) -> Option<String> {
+/// A plausible BCP 47 tag ("en", "pt-BR", "x-default"), or `None`.
+pub fn clean_lang(raw: &str) -> Option<String> {
     let lang = raw.trim();
     let ok = !lang.is_empty()
         && lang.len() <= 35
