@@ -163,7 +163,9 @@ test('a damaged keyword shard says so; a damaged semantic index leaves keyword s
     await page.goto(`${SITE}search-en.html`);
     await type(page, question('en', 0).question);
     await page.waitForFunction(() => document.querySelector('xling-search').dataset.model === 'failed', null, { timeout: 240_000 });
+    // Clear the box and wait until it is empty, so the results below answer the new search.
     await type(page, '');
+    await page.waitForFunction(() => document.querySelector('xling-search').dataset.query === '' && !document.querySelector('xling-search .xling-result'), null, { timeout: 30_000 });
     await type(page, question('en', 0).question);
     await page.waitForSelector('xling-search .xling-result', { timeout: 30_000 });
     assert.match(await page.textContent('xling-search .xling-status'), /Keyword results only/);

@@ -74,6 +74,8 @@ class XlingSearch extends HTMLElement {
     this.mode = 'keyword';
     this.problem = null;
     this.input.addEventListener('input', () => {
+      // Results of a search still in flight answer an older query: drop them.
+      this.generation++;
       clearTimeout(this.timer);
       this.timer = setTimeout(() => this.run(), 120);
     });
