@@ -128,7 +128,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         docs.len(),
         languages.keys().cloned().collect::<Vec<_>>().join(",")
     );
-    let codes: Vec<String> = languages.keys().cloned().collect();
+    let codes = pruning_languages(&languages);
     // Built outside the site so a failed build leaves nothing a host would publish.
     let scratch = ScratchDir::new(format!("xling-site-model-{}", std::process::id()));
     let model_dir = scratch.0.clone();
@@ -332,6 +332,34 @@ fn site_languages(pages: &[SitePage]) -> BTreeMap<String, usize> {
         }
     }
     out
+}
+
+/// The site's languages the pruner has script tables for. Pages in other
+/// languages stay in the index (their text's pieces are always kept, so
+/// keyword search and their own embeddings are exact); only the general
+/// pieces of their scripts that visitors may type are not added. With no
+/// known language at all, English pieces are kept for typed queries.
+fn pruning_languages(languages: &BTreeMap<String, usize>) -> Vec<String> {
+    let (known, unknown): (Vec<String>, Vec<String>) = languages
+        .keys()
+        .cloned()
+        .partition(|code| xling_index::prune::parse_languages(std::slice::from_ref(code)).is_ok());
+    for code in &unknown {
+        let n = languages[code];
+        eprintln!(
+            "xling site: {code:?} ({n} page{}) is a language xling has no script table for: its \
+             pages are indexed with their own text's pieces; queries typed in it are understood \
+             as far as the model knows it",
+            if n == 1 { "" } else { "s" }
+        );
+    }
+    if known.is_empty() {
+        eprintln!(
+            "xling site: no page in a language xling knows; keeping English pieces for queries"
+        );
+        return vec!["en".to_string()];
+    }
+    known
 }
 
 /// A folder under the system's temporary directory, emptied when created

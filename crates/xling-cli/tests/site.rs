@@ -111,6 +111,13 @@ fn a_small_site_builds_and_rebuilds_from_the_cache() {
     let mut legacy = b"<html lang=fr><head><meta charset=windows-1252><title>Gare</title></head><body><main><p>La gare est ferm\xe9e le dimanche.</p></main></body></html>".to_vec();
     legacy.extend_from_slice(b"\n");
     std::fs::write(site.join("fr/index.html"), legacy).expect("fr");
+    // A language the pruner has no table for: indexed, reported, never fatal.
+    std::fs::write(
+        site.join("tlh.html"),
+        "<html lang=tlh><head><title>nuqneH</title></head><body><main>\
+         <p>tlhIngan Hol Dajatlh'a'? Heghlu'meH QaQ jajvam.</p></main></body></html>",
+    )
+    .expect("tlh");
     std::fs::write(
         dir.join("secret.html"),
         "<html><body><p>Outside the site.</p></body></html>",
@@ -128,7 +135,8 @@ fn a_small_site_builds_and_rebuilds_from_the_cache() {
     let first = xling(&args);
     let log = stderr(&first);
     assert!(first.status.success(), "{log}");
-    assert!(log.contains("3 pages"), "{log}");
+    assert!(log.contains("4 pages"), "{log}");
+    assert!(log.contains("\"tlh\" (1 page)"), "{log}");
     assert!(
         log.contains("secret.html"),
         "the symlink out is reported: {log}"
@@ -137,7 +145,8 @@ fn a_small_site_builds_and_rebuilds_from_the_cache() {
         serde_json::from_slice(&std::fs::read(site.join("xling/xling-entry.json")).expect("entry"))
             .expect("entry json");
     assert_eq!(entry["format"], "xling-site");
-    assert_eq!(entry["pages"], 3);
+    assert_eq!(entry["pages"], 4);
+    assert_eq!(entry["languages"]["tlh"], 1);
     for role in [
         "model",
         "tokenizer",
@@ -167,6 +176,7 @@ fn a_small_site_builds_and_rebuilds_from_the_cache() {
         })
         .collect();
     assert!(fragments.contains("fermée"), "{fragments}");
+    assert!(fragments.contains("Heghlu'meH"), "{fragments}");
     assert!(!fragments.contains("Outside the site"));
     assert!(!fragments.contains("Copyright") && !fragments.contains("Menu Home"));
 
