@@ -13,7 +13,7 @@ use instant_distance::{Builder, Heuristic};
 
 use super::codec::{Reader, Writer};
 use super::graph::{Graph, Scorer};
-use super::vector::{dot_f32_i8, dot_i8, QuantizedVector};
+use super::vector::{dot_f32_i8, dot_i8, FixedQuery, QuantizedVector};
 use xling_model::error::{Error, Result};
 
 /// Where a passage's vector is: in the buffer, or in segment `n`.
@@ -391,6 +391,19 @@ impl DenseIndex {
         }
     }
 
+    /// [`DenseIndex::score`] for a query in fixed point: what searches use
+    /// (many passages per query), off by ~1e-5.
+    pub fn score_fixed(&self, query: &FixedQuery, passage: u32) -> f32 {
+        let p = passage as usize;
+        match (
+            self.scales.get(p),
+            self.codes.get(p * self.dim..(p + 1) * self.dim),
+        ) {
+            (Some(scale), Some(codes)) if query.dim() == self.dim => query.dot(codes) * scale,
+            _ => 0.0,
+        }
+    }
+
     /// The `k` live passages most similar to `query` for which `keep` is true,
     /// best first (ties by passage id). `exact` forces brute force.
     pub fn search(
@@ -455,9 +468,10 @@ impl DenseIndex {
             }
             out
         };
+        let fixed = FixedQuery::new(query);
         let mut scored: Vec<(u32, f32)> = candidates
             .into_iter()
-            .map(|p| (p, adjust(p, self.score(query, p))))
+            .map(|p| (p, adjust(p, self.score_fixed(&fixed, p))))
             .collect();
         top_k(&mut scored, k);
         Ok(scored)

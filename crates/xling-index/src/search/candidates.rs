@@ -52,8 +52,8 @@ impl Index {
             |c, p| {
                 c.centred(
                     self.passage_language(p),
-                    self.dense.score(c.query(), p),
-                    |m| self.dense.score(m, p),
+                    self.dense.score_fixed(c.fixed_query(), p),
+                    |m| self.dense.score_fixed(m, p),
                 )
             },
         )
@@ -62,7 +62,9 @@ impl Index {
     /// A passage's full corrected dense score, from its raw score `raw`
     /// against the corrected query.
     pub(crate) fn corrected_score(&self, correction: &DenseCorrection, p: u32, raw: f32) -> f32 {
-        correction.adjusted(self.passage_language(p), raw, |m| self.dense.score(m, p))
+        correction.adjusted(self.passage_language(p), raw, |m| {
+            self.dense.score_fixed(m, p)
+        })
     }
 
     /// Dense candidates, best first: the graph walk follows the cheap

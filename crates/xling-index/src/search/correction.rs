@@ -5,6 +5,7 @@
 
 use crate::debias::{correct, Correction, DebiasConfig};
 use crate::languages::{LanguagePrior, LanguageStats};
+use crate::vector::FixedQuery;
 
 /// Passages of a language weigh this much less than the pooled spread when
 /// its own is estimated: tiny groups (a few misdetected passages) would
@@ -17,6 +18,11 @@ const SPREAD_PRIOR: f64 = 50.0;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct DenseCorrection {
     correction: Correction,
+    /// The corrected query in fixed point, as the dense index scores it.
+    fixed_query: FixedQuery,
+    /// Each language's mean in fixed point (`None` where it has none), for
+    /// the renormalisation's second dot product per passage.
+    fixed_means: Vec<Option<FixedQuery>>,
     /// Score passages as unit vectors after centring.
     renormalize: bool,
     /// Per language id, `1 / spread` of its centred scores; empty when the
@@ -41,8 +47,15 @@ impl DenseCorrection {
         config: &DebiasConfig,
         strength: f32,
     ) -> Self {
+        let correction = correct(query, language, stats, prior, config, strength);
         Self {
-            correction: correct(query, language, stats, prior, config, strength),
+            fixed_query: FixedQuery::new(&correction.query),
+            fixed_means: correction
+                .means
+                .iter()
+                .map(|m| m.as_deref().map(FixedQuery::new))
+                .collect(),
+            correction,
             renormalize: config.enabled && config.renormalize && strength > 0.0,
             scales: Vec::new(),
             strength: strength.clamp(0.0, 1.0),
@@ -59,11 +72,16 @@ impl DenseCorrection {
         &self.correction.query
     }
 
+    /// [`DenseCorrection::query`] in fixed point ([`crate::dense::DenseIndex::score_fixed`]).
+    pub(crate) fn fixed_query(&self) -> &FixedQuery {
+        &self.fixed_query
+    }
+
     /// The centred score of a passage of language `lang` whose raw score
     /// against [`DenseCorrection::query`] is `raw`: shifted by its language's
     /// offset and, when renormalising, divided by `|p − μ_L|`, which needs
     /// `dot(μ_L)`, the passage's dot product with the language mean.
-    pub(crate) fn centred(&self, lang: u16, raw: f32, dot: impl FnOnce(&[f32]) -> f32) -> f32 {
+    pub(crate) fn centred(&self, lang: u16, raw: f32, dot: impl FnOnce(&FixedQuery) -> f32) -> f32 {
         (raw + self.correction.offset(lang)) * self.inverse_norm(lang, dot)
     }
 
@@ -75,7 +93,12 @@ impl DenseCorrection {
 
     /// The corrected score: centred, renormalised, standardised, blended
     /// with the raw score by the strength.
-    pub(crate) fn adjusted(&self, lang: u16, raw: f32, dot: impl FnOnce(&[f32]) -> f32) -> f32 {
+    pub(crate) fn adjusted(
+        &self,
+        lang: u16,
+        raw: f32,
+        dot: impl FnOnce(&FixedQuery) -> f32,
+    ) -> f32 {
         if self.strength <= 0.0 {
             return raw;
         }
@@ -108,9 +131,9 @@ impl DenseCorrection {
     }
 
     /// `1 / |p − μ_L|` from `|p|² − 2p·μ_L + |μ_L|²` (stored passages are unit vectors).
-    fn inverse_norm(&self, lang: u16, dot: impl FnOnce(&[f32]) -> f32) -> f32 {
+    fn inverse_norm(&self, lang: u16, dot: impl FnOnce(&FixedQuery) -> f32) -> f32 {
         let l = lang as usize;
-        match self.correction.means.get(l) {
+        match self.fixed_means.get(l) {
             Some(Some(mean)) if self.renormalize => {
                 let n2 = 1.0 - 2.0 * dot(mean) + self.correction.mean_norms[l];
                 1.0 / n2.max(1e-4).sqrt()
@@ -227,7 +250,8 @@ mod tests {
         let c = DenseCorrection::new(&[0.6, 0.8], "und", &stats, None, &config, 1.0);
         // |p − μ|² = 1 − 2·0.5 + |μ|² with μ ≈ (1, 0): about 1.
         let centred = c.centred(en, 0.7, |mean| {
-            assert!((mean[0] - 1.0).abs() < 1e-2);
+            // The mean's first component, through the fixed-point dot product.
+            assert!((mean.dot(&[127, 0]) / 127.0 - 1.0).abs() < 1e-2);
             0.5
         });
         let expected = 0.7 + c.correction.offset(en);

@@ -78,7 +78,11 @@ impl Index {
         for &(p, _) in lexical {
             candidates.entry(p).or_insert_with(|| Candidate {
                 passage: p,
-                dense: self.corrected_score(correction, p, self.dense.score(correction.query(), p)),
+                dense: self.corrected_score(
+                    correction,
+                    p,
+                    self.dense.score_fixed(correction.fixed_query(), p),
+                ),
                 lexical: self.lexical.score(query.terms(), p),
             });
         }
