@@ -13,9 +13,12 @@
 /** Request types (`type` of a request), with their arguments and results. */
 export const REQUEST = Object.freeze({
   /** Serial. Loads the engine and restores the saved index.
-   *  Args: { device?: 'auto' | 'cpu' | 'gpu' } (default 'auto').
-   *  Result: { stats, restored: boolean, storage: 'opfs' | 'indexeddb' | 'memory', backend }
-   *  (`backend` is the engine's own report: { backend: 'gpu' | 'cpu', reason, adapter? }).
+   *  Args: { device?: 'auto' | 'cpu' | 'gpu' (default 'auto'),
+   *          workers?: number (workers that embed a long add on the CPU, this one
+   *          included; default from the cores and memory, see pool.js) }.
+   *  Result: { stats, restored: boolean, storage: 'opfs' | 'indexeddb' | 'memory', backend,
+   *            workers } (`backend` is the engine's own report:
+   *  { backend: 'gpu' | 'cpu', reason, adapter? }; `workers` the pool size in use).
    *  A second init answers the same without loading again. */
   init: 'init',
   /** Serial. Adds documents, all or nothing; sends `index-progress` events meanwhile.
@@ -45,8 +48,9 @@ export const REQUEST = Object.freeze({
   /** Serial. Deletes every document, in memory and in storage. Args: none. Result: { stats }. */
   clear: 'clear',
   /** For the benchmark: the engine's WASM linear memory and where it goes. Args: none.
-   *  Result: { wasmBytes, usage } (`usage`: `engine.memoryUsage()`, an
-   *  XlingMemoryUsage of bytes by part; null before the engine is loaded). */
+   *  Result: { wasmBytes, usage, helperWasmBytes } (`usage`: `engine.memoryUsage()`, an
+   *  XlingMemoryUsage of bytes by part; null before the engine is loaded;
+   *  `helperWasmBytes`: the WASM memory of each running embedding helper). */
   memory: 'memory',
 });
 

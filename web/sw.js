@@ -15,6 +15,8 @@ const SHELL = [
   './index.html',
   './app.js',
   './worker.js',
+  './pool.js',
+  './embed-worker.js',
   './protocol.js',
   './storage.js',
   './ui/add.js',

@@ -12,6 +12,7 @@
 import init, { Engine } from './xling-wasm.js';
 import { ERROR, EVENT, REQUEST, errorReply, eventMessage, okReply } from './protocol.js';
 import { openStorage } from './storage.js';
+import { EmbeddingPool, MIN_PASSAGES, embedInParallel, poolSize } from './pool.js';
 
 const MODEL_URL = new URL('./model/', self.location.href).href;
 const MODEL_CACHE = 'xling-model-v1';
@@ -36,6 +37,9 @@ let broken = null;
 let cancelRequested = false;
 let adding = false;
 let maintenanceTimer = 0;
+/** Workers that embed a long add on the CPU, this one included (pool.js). */
+let workers = 1;
+let pool = null;
 /** The tail of the queue of index changes. */
 let queue = Promise.resolve();
 
@@ -116,6 +120,7 @@ const HANDLERS = {
     result: {
       wasmBytes: wasm ? wasm.memory.buffer.byteLength : 0,
       usage: engine && !broken ? engine.memoryUsage() : null,
+      helperWasmBytes: pool ? pool.memory() : [],
     },
   }),
   [REQUEST.export]: async () => {
@@ -130,7 +135,7 @@ function stats() {
 
 // ------------------------------------------------------------------ requests
 
-async function initEngine({ device = 'auto' } = {}) {
+async function initEngine({ device = 'auto', workers: requested } = {}) {
   if (engine) return { result: ready(false) };
   wasm = await init();
   engine = await Engine.fromUrl(MODEL_URL, {
@@ -139,6 +144,17 @@ async function initEngine({ device = 'auto' } = {}) {
     device,
   });
   engine.setDeferredMaintenance(true);
+  workers = poolSize({
+    requested,
+    cores: self.navigator.hardwareConcurrency,
+    deviceMemoryGb: self.navigator.deviceMemory,
+    engineBytes: wasm.memory.buffer.byteLength,
+  });
+  pool = new EmbeddingPool({
+    helperUrl: new URL('./embed-worker.js', import.meta.url),
+    modelUrl: MODEL_URL,
+    cacheName: MODEL_CACHE,
+  });
   storage = await openStorage();
   let restored = false;
   const stored = await storage.read();
@@ -159,7 +175,7 @@ async function initEngine({ device = 'auto' } = {}) {
 }
 
 function ready(restored) {
-  return { stats: stats(), restored, storage: storage.kind, backend: engine.backend };
+  return { stats: stats(), restored, storage: storage.kind, backend: engine.backend, workers };
 }
 
 async function addDocuments({ docs, skipExisting = false }) {
@@ -179,28 +195,20 @@ async function addDocuments({ docs, skipExisting = false }) {
   const started = performance.now();
   try {
     emit(EVENT.indexProgress, { done: 0, total, passagesPerSecond: null, etaSeconds: null });
-    while (job.remaining > 0) {
-      // Let searches and a cancel in.
-      await yieldToEvents();
-      if (cancelRequested) {
-        return { result: { documents: 0, passages: 0, cancelled: true, stats: stats() } };
-      }
-      const stepStarted = performance.now();
-      do {
-        const onGpu = e.backend.backend === 'gpu';
-        await e.embedNext(job, onGpu ? GPU_BATCH : 1);
-        // A GPU that fails hands over to the CPU (the batch is redone there).
-        if (onGpu && e.backend.backend !== 'gpu') emit(EVENT.backend, { backend: e.backend });
-      } while (job.remaining > 0 && performance.now() - stepStarted < STEP_MS);
-      const done = total - job.remaining;
-      const seconds = (performance.now() - started) / 1000;
-      const rate = seconds > 0 ? done / seconds : null;
-      emit(EVENT.indexProgress, {
-        done,
-        total,
-        passagesPerSecond: rate,
-        etaSeconds: rate ? (total - done) / rate : null,
-      });
+    const helpers = e.backend.backend !== 'gpu' && workers > 1 && total >= MIN_PASSAGES ? pool.acquire(workers - 1) : [];
+    const embedded = helpers.length
+      ? await embedInParallel({
+          engine: e,
+          job,
+          helpers,
+          stepMs: STEP_MS,
+          yieldToEvents,
+          isCancelled: () => cancelRequested,
+          onProgress: (p) => emit(EVENT.indexProgress, p),
+        })
+      : await embedHere(e, job, started);
+    if (!embedded) {
+      return { result: { documents: 0, passages: 0, cancelled: true, stats: stats() } };
     }
     const report = e.commitAdd(job);
     await save();
@@ -210,7 +218,37 @@ async function addDocuments({ docs, skipExisting = false }) {
     adding = false;
     cancelRequested = false;
     job.free();
+    pool.release();
   }
+}
+
+/** Embeds every passage of `job` in this worker: one passage per call on the
+ *  CPU (GPU_BATCH on the GPU), yielding to messages every STEP_MS. Returns
+ *  false if cancelled. */
+async function embedHere(e, job, started) {
+  const total = job.total;
+  while (job.remaining > 0) {
+    // Let searches and a cancel in.
+    await yieldToEvents();
+    if (cancelRequested) return false;
+    const stepStarted = performance.now();
+    do {
+      const onGpu = e.backend.backend === 'gpu';
+      await e.embedNext(job, onGpu ? GPU_BATCH : 1);
+      // A GPU that fails hands over to the CPU (the batch is redone there).
+      if (onGpu && e.backend.backend !== 'gpu') emit(EVENT.backend, { backend: e.backend });
+    } while (job.remaining > 0 && performance.now() - stepStarted < STEP_MS);
+    const done = total - job.remaining;
+    const seconds = (performance.now() - started) / 1000;
+    const rate = seconds > 0 ? done / seconds : null;
+    emit(EVENT.indexProgress, {
+      done,
+      total,
+      passagesPerSecond: rate,
+      etaSeconds: rate ? (total - done) / rate : null,
+    });
+  }
+  return true;
 }
 
 async function deleteDocuments({ ids }) {

@@ -145,6 +145,55 @@ test('a staged add can be stepped, cancelled and committed once', async () => {
   assert.equal(engine.deleteDocuments(['staged-1', 'staged-2']), 2);
 });
 
+test('a staged add takes vectors embedded by another engine, in order, and refuses bad ones', async () => {
+  const docs = [
+    { id: 'pool-1', text: 'Die Bienen machen Honig im Bienenstock.' },
+    { id: 'pool-2', text: 'النحل يصنع العسل في الخلية.' },
+    { id: 'pool-3', text: 'Nyuki hutengeneza asali mzingani.' },
+  ];
+  // A second engine of the same model stands in for a pool worker.
+  const helper = new xling.Engine(modelFile('model.gguf'), modelFile('tokenizer.xlt'));
+  const dim = engine.dimension;
+  const job = engine.prepareAdd(docs);
+  const total = job.total;
+  assert.equal(job.embedded, 0);
+  assert.deepEqual(job.passageTexts(total - 1, 10).length, 1, 'cut at the end');
+  assert.deepEqual(job.passageTexts(total, 1), []);
+  const piece = (from, count) => {
+    const texts = job.passageTexts(from, count);
+    const flat = new Float32Array(texts.length * dim);
+    texts.forEach((t, i) => flat.set(helper.embed(t, 'passage'), i * dim));
+    return flat;
+  };
+  // Wrong types, lengths and values change nothing.
+  const bad = [
+    [[1, 2, 3], 'a plain array'],
+    [new Float32Array(dim - 1), 'a short vector'],
+    [new Float32Array(0), 'nothing'],
+    [new Float32Array(dim), 'a zero vector'],
+    [new Float32Array(dim).fill(Number.NaN), 'NaN'],
+    [new Float32Array((total + 1) * dim).fill(1 / Math.sqrt(dim)), 'more vectors than passages'],
+  ];
+  for (const [value, what] of bad) throwsXling(() => job.acceptVectors(value), 'invalid_input', what);
+  assert.equal(job.embedded, 0);
+  // Pieces embedded out of order are handed over in order.
+  const last = piece(1, total - 1);
+  const first = piece(0, 1);
+  assert.equal(job.acceptVectors(first), 1);
+  assert.equal(job.acceptVectors(last), total - 1);
+  assert.equal(job.remaining, 0);
+  engine.commitAdd(job);
+  throwsXling(() => job.passageTexts(0, 1), 'invalid_job', 'texts of a committed add');
+  throwsXling(() => job.acceptVectors(first), 'invalid_job', 'vectors for a committed add');
+  // The same index as embedding in the engine itself.
+  const hits = engine.search('where do bees make honey?', { k: 3 }).hits;
+  assert.equal(engine.deleteDocuments(docs.map((d) => d.id)), docs.length);
+  await engine.addDocuments(docs);
+  assert.deepEqual(engine.search('where do bees make honey?', { k: 3 }).hits, hits);
+  assert.equal(engine.deleteDocuments(docs.map((d) => d.id)), docs.length);
+  helper.free();
+});
+
 test('bad input from JavaScript gives typed errors and changes nothing', async () => {
   const stats = engine.stats();
   const cases = [

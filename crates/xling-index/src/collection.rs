@@ -101,6 +101,11 @@ impl PendingAdd {
         self.docs.len()
     }
 
+    /// Values per vector that [`PendingAdd::accept`] takes.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
     /// Embeds up to `n` more passages with `embed` (texts to embed with the
     /// `passage: ` prefix → unit vectors); returns how many it embedded.
     pub fn embed_next(
@@ -131,9 +136,18 @@ impl PendingAdd {
         &self.texts[from..to]
     }
 
+    /// The texts of passages `from..from + count` (cut at the end), as
+    /// [`PendingAdd::next_texts`] gives them: for callers that embed several
+    /// pieces of one add at once elsewhere (a pool of browser workers).
+    pub fn texts(&self, from: usize, count: usize) -> &[String] {
+        let from = from.min(self.texts.len());
+        let to = from.saturating_add(count).min(self.texts.len());
+        &self.texts[from..to]
+    }
+
     /// Takes the vectors of the passages [`PendingAdd::next_texts`] gave, in
-    /// order; returns how many it took. Wrong counts or dimensions are refused
-    /// and leave the add unchanged.
+    /// order; returns how many it took. Wrong counts or dimensions, and
+    /// values that are not finite, are refused and leave the add unchanged.
     pub fn accept(&mut self, vectors: Vec<Vec<f32>>) -> Result<usize> {
         let remaining = self.texts.len() - self.vectors.len();
         if vectors.is_empty()
@@ -143,6 +157,15 @@ impl PendingAdd {
             return Err(Error::InvalidInput(format!(
                 "the embedder returned {} vectors for at most {remaining} passages, or vectors of the wrong dimension",
                 vectors.len(),
+            )));
+        }
+        if let Some(i) = vectors
+            .iter()
+            .position(|v| v.iter().any(|x| !x.is_finite()))
+        {
+            return Err(Error::InvalidInput(format!(
+                "vector {i} of {} holds a value that is not a finite number",
+                vectors.len()
             )));
         }
         let n = vectors.len();

@@ -5,10 +5,13 @@
 use std::cell::{Cell, RefCell, RefMut};
 use std::rc::Rc;
 
+use js_sys::Float32Array;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use xling_index::PendingAdd;
 use xling_model::{Embedder, Prefix};
 
+use crate::convert;
 use crate::error::{Result, WasmError};
 use xling_gpu::DocumentEncoder;
 
@@ -64,6 +67,33 @@ impl AddJob {
     pub fn documents(&self) -> usize {
         self.read(PendingAdd::documents)
     }
+
+    /// Passages embedded so far (their vectors are in the job, in order).
+    #[wasm_bindgen(getter)]
+    pub fn embedded(&self) -> usize {
+        self.read(PendingAdd::embedded)
+    }
+
+    /// The texts of passages `from .. from + count` (fewer at the end), to
+    /// embed elsewhere, such as in another worker's engine with
+    /// `embedBatch(texts, "passage")`; hand the vectors back in order with
+    /// [`AddJob::accept_vectors`].
+    #[wasm_bindgen(js_name = passageTexts)]
+    pub fn passage_texts(&self, from: usize, count: usize) -> Result<Vec<String>, JsValue> {
+        let texts = self.state.with(|p| Ok(p.texts(from, count).to_vec()))?;
+        Ok(texts)
+    }
+
+    /// Takes the vectors of the next passages, in order (the first is
+    /// passage `embedded`), embedded by an engine of the same model: one
+    /// flat `Float32Array` of `dimension` values per passage. Returns how
+    /// many passages it took. Anything else (a wrong length, values that
+    /// are not finite unit vectors) is an `invalid_input` error and leaves
+    /// the job as it was.
+    #[wasm_bindgen(js_name = acceptVectors)]
+    pub fn accept_vectors(&self, vectors: &JsValue) -> Result<usize, JsValue> {
+        Ok(self.state.accept_flat(vectors)?)
+    }
 }
 
 impl JobState {
@@ -108,6 +138,35 @@ impl JobState {
         self.with(|p| Ok(p.accept(vectors)?))
     }
 
+    fn accept_flat(&self, value: &JsValue) -> Result<usize> {
+        if self.embedding.get() {
+            return Err(Self::still_embedding());
+        }
+        let array = value.dyn_ref::<Float32Array>().ok_or_else(|| {
+            WasmError::argument(format!(
+                "vectors must be a Float32Array, not {}",
+                convert::type_name(value)
+            ))
+        })?;
+        let flat = array.to_vec();
+        self.with(|p| {
+            let dim = p.dim();
+            if flat.is_empty() || !flat.len().is_multiple_of(dim) {
+                return Err(WasmError::argument(format!(
+                    "vectors hold {} values, not a whole number of {dim}-value vectors",
+                    flat.len()
+                )));
+            }
+            let vectors: Vec<Vec<f32>> = flat.chunks_exact(dim).map(<[f32]>::to_vec).collect();
+            if let Some(i) = vectors.iter().position(|v| !is_unit(v)) {
+                return Err(WasmError::argument(format!(
+                    "vector {i} is not a unit vector of finite numbers (is it from this model's engine?)"
+                )));
+            }
+            Ok(p.accept(vectors)?)
+        })
+    }
+
     /// Takes the fully embedded add out of the job (for the commit); a job
     /// still embedding or not done is left as it is.
     pub(crate) fn take_embedded(&self) -> Result<PendingAdd> {
@@ -127,4 +186,11 @@ impl JobState {
         }
         Ok(pending)
     }
+}
+
+/// Whether `v` has length 1 and finite values, as the encoder's vectors
+/// have (to well within the rounding of a sum of a few hundred squares).
+fn is_unit(v: &[f32]) -> bool {
+    let norm2: f32 = v.iter().map(|x| x * x).sum();
+    norm2.is_finite() && (norm2 - 1.0).abs() < 1e-3
 }

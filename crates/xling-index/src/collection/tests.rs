@@ -269,7 +269,13 @@ fn an_async_caller_embeds_with_next_texts_and_accept() -> Result<()> {
     assert!(pending.accept(vec![vec![0.0; dim + 1]]).is_err());
     assert!(pending.accept(Vec::new()).is_err());
     assert!(pending.accept(vec![vec![0.0; dim]; total + 1]).is_err());
+    assert!(pending.accept(vec![vec![f32::NAN; dim]]).is_err());
     assert_eq!(pending.embedded(), 0);
+    // Any piece's texts, cut at the end; the same as next_texts gives.
+    assert_eq!(pending.texts(0, 2), pending.next_texts(2));
+    assert_eq!(pending.texts(total - 1, 5).len(), 1);
+    assert!(pending.texts(total, 1).is_empty());
+    assert!(pending.texts(usize::MAX, usize::MAX).is_empty());
     while !pending.is_embedded() {
         let texts = pending.next_texts(2).to_vec();
         assert!(!texts.is_empty() && texts.len() <= 2);
