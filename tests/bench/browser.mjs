@@ -288,10 +288,10 @@ async function visit(profile, appUrl, label) {
   return { context, page, requests, pageErrors, ms, modelRequests };
 }
 
-/** Installs `window.__bench` in the page: a second engine worker (sharing
+/** Installs `window[name]` in the page: another engine worker (sharing
  *  the app's stored index) and a request helper timed inside the page. */
-async function installBenchWorker(page) {
-  await page.evaluate(() => {
+async function installBenchWorker(page, name = '__bench') {
+  await page.evaluate((name) => {
     const worker = new Worker('./worker.js', { type: 'module' });
     const pending = new Map();
     const state = { nextId: 0, progress: null, errors: [], failure: null };
@@ -341,12 +341,49 @@ async function installBenchWorker(page) {
       }
       return { e2e, took, empty };
     };
-    window.__bench = { request, searchAll, state, worker };
-  });
+    window[name] = { request, searchAll, state, worker };
+  }, name);
 }
 
-function benchRequest(page, type, args = {}) {
-  return page.evaluate(({ type, args }) => window.__bench.request(type, args), { type, args });
+function benchRequest(page, type, args = {}, name = '__bench') {
+  return page.evaluate(({ type, args, name }) => window[name].request(type, args), { type, args, name });
+}
+
+/** Top results of `queries` (ids and scores), to compare two indexes. */
+function topHits(page, queries, name = '__bench') {
+  return page.evaluate(async ({ queries, name }) => {
+    const out = [];
+    for (const query of queries) {
+      const { result } = await window[name].request('search', { query, mode: 'hybrid', k: 5 });
+      out.push(result.hits.map((h) => [h.id, h.score]));
+    }
+    return out;
+  }, { queries, name });
+}
+
+/** The XQuAD paragraphs added by a worker with its default pool of
+ *  embedding workers (pool.js): throughput, the helpers' memory, and the top
+ *  results of `queries` (to check they equal the single worker's). */
+async function measurePool(page, docs, queries) {
+  await installBenchWorker(page, '__pool');
+  const init = await benchRequest(page, 'init', {}, '__pool');
+  await benchRequest(page, 'clear', {}, '__pool');
+  log(`embedding pool: ${init.result.workers} worker(s) by default on ${await page.evaluate(() => navigator.hardwareConcurrency)} cores; adding ${docs.length} XQuAD paragraphs…`);
+  const add = await page.evaluate((docs) => window.__pool.request('add', { docs }), docs);
+  const memory = (await benchRequest(page, 'memory', {}, '__pool')).result;
+  const hits = await topHits(page, queries, '__pool');
+  await benchRequest(page, 'clear', {}, '__pool');
+  await page.evaluate(() => window.__pool.worker.terminate());
+  const result = {
+    workers: init.result.workers,
+    passages: add.result.passages,
+    seconds: add.ms / 1000,
+    passages_per_second: add.result.passages / (add.ms / 1000),
+    engine_wasm_bytes: memory.wasmBytes,
+    helper_wasm_bytes: memory.helperWasmBytes || [],
+  };
+  log(`embedding pool: ${result.passages} passages in ${result.seconds.toFixed(1)} s (${result.passages_per_second.toFixed(1)} passages/s) with ${result.workers} worker(s); helpers' wasm memory ${result.helper_wasm_bytes.map((b) => `${(b / 1e6).toFixed(1)} MB`).join(', ') || 'none'}`);
+  return { result, hits };
 }
 
 /** Runs `promise` while printing the worker's indexing progress. */
@@ -518,9 +555,15 @@ async function runBrowser(appUrl, profile, inputs, grid) {
   }
   out.browser_cores = info.cores;
 
-  // The engine, driven directly through a second worker.
+  // Parallel indexing first (its worker is gone before the main one starts).
+  const poolQueries = inputs.queries.slice(0, 5).map((q) => q.query);
+  const pool = await measurePool(page, inputs.xquad, poolQueries);
+  out.pool = pool.result;
+
+  // The engine, driven directly through a second worker, embedding alone
+  // (one worker) so that its figures compare with native on one thread.
   await installBenchWorker(page);
-  const init = await benchRequest(page, 'init');
+  const init = await benchRequest(page, 'init', { workers: 1 });
   out.bench_worker_init_ms = init.ms;
   out.storage = init.result.storage;
   out.backend = init.result.backend;
@@ -546,6 +589,10 @@ async function runBrowser(appUrl, profile, inputs, grid) {
     passages_per_second: xq.result.passages / (xq.ms / 1000),
   };
   log(`XQuAD paragraphs: ${out.xquad.passages} passages in ${out.xquad.seconds.toFixed(1)} s (${out.xquad.passages_per_second.toFixed(1)} passages/s)`);
+  out.pool.speedup = out.pool.passages_per_second / out.xquad.passages_per_second;
+  out.pool.same_results = JSON.stringify(await topHits(page, poolQueries)) === JSON.stringify(pool.hits);
+  log(`embedding pool: ${out.pool.speedup.toFixed(2)}× one worker; same top results: ${out.pool.same_results}`);
+  if (!out.pool.same_results) log('warning: the pool\'s index answers differently from the single worker\'s');
   out.wasm_bytes_after_xquad = await wasmBytes(page);
   await benchRequest(page, 'clear');
 
@@ -663,6 +710,12 @@ function printTable(browser, native, nSentences) {
       fmtRatio(ratio(browser.xquad.passages_per_second, nset(0) && nset(0).passages_per_second)),
     ],
     [
+      `  the same, ${browser.pool.workers} workers (pool)`,
+      `${fmt(browser.pool.passages_per_second)} (${fmtRatio(browser.pool.speedup)} one worker)`,
+      '',
+      fmtRatio(ratio(browser.pool.passages_per_second, nset(0) && nset(0).passages_per_second)),
+    ],
+    [
       `${setLabel}, passages/s`,
       fmt(browser.tatoeba.passages_per_second),
       fmt(nset(1) && nset(1).passages_per_second),
@@ -698,6 +751,13 @@ function printTable(browser, native, nSentences) {
     // Linear memory only grows: the model load's high-water mark shows as well.
     wasmMb != null ? `${fmt(wasmMb)} MB (${fmt(browser.wasm_bytes_baseline / 1e6)} at init)` : '–',
     native && native.peak_rss_mb != null ? `peak RSS ${fmt(native.peak_rss_mb)} MB` : '–',
+    '',
+  ]);
+  const helpers = browser.pool.helper_wasm_bytes;
+  rows.push([
+    'wasm memory per embedding helper',
+    helpers.length ? helpers.map((bytes) => `${fmt(bytes / 1e6)} MB`).join(', ') : '– (no helper)',
+    '',
     '',
   ]);
   if (native && native.snapshot_bytes) {

@@ -255,6 +255,56 @@ test('usable on a phone-sized screen', async () => {
   await page.setViewportSize({ width: 1100, height: 900 });
 });
 
+test('a long add is embedded by a pool of workers and gives the same index as one', async () => {
+  // Last among the tests that use the app: these workers share (and leave
+  // empty) the app's stored index.
+  const result = await page.evaluate(async () => {
+    const docs = (await (await fetch('demo/xquad-r-sample.json')).json())
+      .slice(0, 40)
+      .map(({ id, title, text, lang }) => ({ id, title, text: text.slice(0, 300), lang }));
+    const run = async (workers) => {
+      const worker = new Worker('./worker.js', { type: 'module' });
+      const waiting = new Map();
+      let progress = 0;
+      worker.onmessage = ({ data }) => {
+        if (data.id && waiting.has(data.id)) {
+          waiting.get(data.id)(data);
+          waiting.delete(data.id);
+        } else if (data.event === 'index-progress') progress += 1;
+      };
+      let id = 0;
+      const request = (type, args = {}) =>
+        new Promise((resolve) => {
+          waiting.set(++id, resolve);
+          worker.postMessage({ id, type, ...args });
+        });
+      const init = await request('init', { device: 'cpu', workers });
+      await request('clear');
+      const add = await request('add', { docs });
+      const memory = await request('memory');
+      const hits = [];
+      for (const query of ['Who won the game?', 'Welche Farbe hat der Himmel?', 'متى انتهت الحرب؟']) {
+        hits.push((await request('search', { query, k: 5 })).result.hits.map((h) => [h.id, h.score]));
+      }
+      await request('clear');
+      worker.terminate();
+      return { workers: init.result.workers, add: add.result, helpers: memory.result.helperWasmBytes, hits, progress };
+    };
+    return { pool: await run(2), alone: await run(1) };
+  });
+  const { pool, alone } = result;
+  assert.equal(pool.workers, 2);
+  assert.equal(alone.workers, 1);
+  assert.equal(pool.add.documents, 40);
+  assert.equal(pool.add.passages, alone.add.passages);
+  assert.equal(pool.helpers.length, 1, 'one helper worker ran');
+  assert.ok(pool.helpers[0] > 10e6, `helper memory ${pool.helpers[0]}`);
+  assert.deepEqual(alone.helpers, []);
+  assert.ok(pool.progress >= 2, 'progress was reported');
+  assert.deepEqual(pool.hits, alone.hits);
+  assert.ok(pool.hits.every((h) => h.length > 0));
+});
+
 test('no request left the origin, and no page error happened', () => {
   assert.ok(requests.length > 10, 'requests were not recorded');
   assert.deepEqual(foreignRequests(requests, ORIGIN), []);
