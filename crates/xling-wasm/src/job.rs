@@ -11,8 +11,8 @@ use wasm_bindgen::JsCast;
 use xling_index::PendingAdd;
 use xling_model::{Embedder, Prefix};
 
-use crate::convert;
 use crate::error::{Result, WasmError};
+use crate::{convert, VectorsArg};
 use xling_gpu::DocumentEncoder;
 
 /// A staged add (see `Engine.prepareAdd`).
@@ -91,8 +91,8 @@ impl AddJob {
     /// are not finite unit vectors) is an `invalid_input` error and leaves
     /// the job as it was.
     #[wasm_bindgen(js_name = acceptVectors)]
-    pub fn accept_vectors(&self, vectors: &JsValue) -> Result<usize, JsValue> {
-        Ok(self.state.accept_flat(vectors)?)
+    pub fn accept_vectors(&self, vectors: VectorsArg) -> Result<usize, JsValue> {
+        Ok(self.state.accept_flat(&vectors.into())?)
     }
 }
 

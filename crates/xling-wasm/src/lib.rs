@@ -157,6 +157,9 @@ extern "C" {
     /// `XlingDocumentInfo[]` in TypeScript.
     #[wasm_bindgen(typescript_type = "XlingDocumentInfo[]")]
     pub type DocumentInfosJs;
+    /// `Float32Array` in TypeScript (checked at run time all the same).
+    #[wasm_bindgen(typescript_type = "Float32Array")]
+    pub type VectorsArg;
 }
 
 /// Reports a panic on the console before the module aborts: a panic is a bug
