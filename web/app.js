@@ -14,6 +14,8 @@
 //   ui/stats.js       the collection's figures, storage note, language list
 //   ui/collection.js  export, import, clear
 
+// First: every later module runs under the Trusted Types policy.
+import './trusted-types.js';
 import { EVENT } from './protocol.js';
 import { addPastedText, cancelIndexing, loadDemo, renderIndexProgress } from './ui/add.js';
 import { clearEverything, exportIndex, importIndex } from './ui/collection.js';

@@ -18,6 +18,7 @@ const SHELL = [
   './pool.js',
   './embed-worker.js',
   './protocol.js',
+  './trusted-types.js',
   './storage.js',
   './ui/add.js',
   './ui/collection.js',

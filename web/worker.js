@@ -9,6 +9,8 @@
 // at a time; searches, stats and export are answered at once, also while a
 // long add is between two batches.
 
+// First: every later module runs under the Trusted Types policy.
+import './trusted-types.js';
 import init, { Engine } from './xling-wasm.js';
 import { ERROR, EVENT, REQUEST, errorReply, eventMessage, okReply } from './protocol.js';
 import { openStorage } from './storage.js';

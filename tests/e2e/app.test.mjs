@@ -159,6 +159,36 @@ test('hostile document text is shown as text, never run', async () => {
   assert.equal(await page.evaluate(() => window.__xss), undefined);
 });
 
+test('Trusted Types: no HTML sink takes a string, and scripts load only from this origin', async () => {
+  const outcome = await page.evaluate(() => {
+    const attempt = (f) => {
+      try {
+        f();
+        return 'allowed';
+      } catch (error) {
+        return error.name;
+      }
+    };
+    const probe = document.createElement('div');
+    return {
+      policy: Boolean(window.trustedTypes && window.trustedTypes.defaultPolicy),
+      innerHTML: attempt(() => { probe.innerHTML = '<img src=x onerror="window.__owned = 1">'; }),
+      insertAdjacentHTML: attempt(() => probe.insertAdjacentHTML('beforeend', '<b>x</b>')),
+      foreignWorker: attempt(() => new Worker('http://127.0.0.2:9/evil.js', { type: 'module' }).terminate()),
+      ownWorker: attempt(() => new Worker('./embed-worker.js', { type: 'module' }).terminate()),
+      owned: window.__owned === 1,
+    };
+  });
+  assert.deepEqual(outcome, {
+    policy: true,
+    innerHTML: 'TypeError',
+    insertAdjacentHTML: 'TypeError',
+    foreignWorker: 'TypeError',
+    ownWorker: 'allowed',
+    owned: false,
+  });
+});
+
 test('the index survives a reload without re-indexing', async () => {
   await page.reload();
   await waitReady();

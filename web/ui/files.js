@@ -5,6 +5,7 @@
 import { announce, el, state } from './dom.js';
 import { runAdd } from './add.js';
 import { errorMessage, formatBytes } from './format.js';
+import { inertHtml } from '../trusted-types.js';
 
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 const HTML_SKIP = new Set(['script', 'style', 'noscript', 'template', 'svg', 'math', 'iframe', 'object']);
@@ -69,7 +70,7 @@ async function readFiles(files) {
     let text = await file.text();
     let title = file.name;
     if (kind === 'html') {
-      const page = new DOMParser().parseFromString(text, 'text/html');
+      const page = new DOMParser().parseFromString(inertHtml(text), 'text/html');
       title = page.title.replace(/\s+/g, ' ').trim() || file.name;
       text = htmlText(page.body);
     }

@@ -20,7 +20,7 @@ use std::time::Duration;
 pub const APP_CSP: &str =
     "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; \
 connect-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; base-uri 'none'; \
-form-action 'none'";
+form-action 'none'; require-trusted-types-for 'script'; trusted-types default xling-inert-html";
 
 /// Longest request line or header line accepted.
 pub const MAX_LINE_BYTES: usize = 8 * 1024;
