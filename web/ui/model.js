@@ -64,29 +64,38 @@ export async function initEngine() {
   }
 }
 
-/** Where documents are embedded, and why (the engine's own report). */
+/** Workers that embed a long add on the CPU (the engine's pool, pool.js). */
+let poolWorkers = 1;
+
+/** Where documents are embedded, in plain words next to "Model ready"; the
+ *  engine's own reason (adapter names, why a GPU was not used) is in the
+ *  footer for whoever wants it. */
 function renderBackend(backend) {
   if (!backend) return;
   const onGpu = backend.backend === 'gpu';
-  const adapter = backend.adapter ? ` (${backend.adapter.name})` : '';
   el.backendNote.textContent = onGpu
-    ? `· Documents embedded on the GPU${adapter}, self-test passed`
-    : `· Documents embedded on the CPU: ${backend.reason}`;
+    ? "· Documents are indexed on this device's graphics processor"
+    : "· Documents are indexed on this device's processor";
   el.backendNote.dataset.backend = backend.backend;
-  el.engineInfo.textContent = `Engine: ${onGpu ? 'WebGPU' : 'CPU (WASM SIMD)'} for documents, CPU for queries · multilingual-e5-small Q4_0`;
+  const adapter = backend.adapter ? ` (${backend.adapter.name})` : '';
+  const pool = !onGpu && poolWorkers > 1 ? `, ${poolWorkers} workers for long adds` : '';
+  el.engineInfo.textContent =
+    `Engine: ${onGpu ? `WebGPU${adapter}` : 'CPU (WASM SIMD)'} for documents${pool}, CPU for queries · ` +
+    `multilingual-e5-small Q4_0 · ${backend.reason}`;
 }
 
 /** A `backend` event: the GPU failed during an add and the CPU took over. */
 export function onBackendChange({ backend }) {
   renderBackend(backend);
-  announce(`Indexing continues on the CPU: ${backend.reason}`);
+  announce("The graphics processor failed; indexing continues on this device's processor.");
 }
 
-function onEngineReady({ stats, restored, storage, backend }) {
+function onEngineReady({ stats, restored, storage, backend, workers }) {
   state.ready = true;
   el.modelLoading.hidden = true;
   el.modelReady.hidden = false;
   renderStorageNote(storage || (stats && stats.storage));
+  poolWorkers = workers || 1;
   renderBackend(backend);
   if (stats) updateStats(stats);
   announce(restored && stats ? `Restored your index: ${plural(stats.documents, 'document', 'documents')}` : 'Model ready');
