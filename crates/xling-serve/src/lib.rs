@@ -211,6 +211,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_app_policy_header_is_the_apps_meta_tag() {
+        let page = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/index.html");
+        let html = std::fs::read_to_string(&page).expect("web/index.html is readable");
+        let meta = format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{APP_CSP}\">");
+        assert!(
+            html.contains(&meta),
+            "web/index.html's policy differs from APP_CSP"
+        );
+        assert!(APP_CSP.contains("require-trusted-types-for 'script'"));
+    }
+
+    #[test]
     fn requests_map_to_files_inside_the_root_only() -> std::io::Result<()> {
         let base = std::env::temp_dir().join(format!("xling-serve-test-{}", std::process::id()));
         let root = base.join("site");
