@@ -76,8 +76,9 @@ impl AddJob {
 
     /// The texts of passages `from .. from + count` (fewer at the end), to
     /// embed elsewhere, such as in another worker's engine with
-    /// `embedBatch(texts, "passage")`; hand the vectors back in order with
-    /// [`AddJob::accept_vectors`].
+    /// `embed(text, "passage")` (text by text, as `embedNext` does on the
+    /// CPU, so the vectors are the same); hand the vectors back in order
+    /// with [`AddJob::accept_vectors`].
     #[wasm_bindgen(js_name = passageTexts)]
     pub fn passage_texts(&self, from: usize, count: usize) -> Result<Vec<String>, JsValue> {
         let texts = self.state.with(|p| Ok(p.texts(from, count).to_vec()))?;
