@@ -105,10 +105,12 @@ test('first visit: the model is downloaded once and kept in Cache Storage', asyn
   assert.deepEqual(cached, ['language-prior.bin', 'model.gguf', 'tokenizer.xlt']);
   assert.match(await page.textContent('#model-status'), /ready/i);
   // `auto` here finds only Chromium's software WebGPU adapter (SwiftShader),
-  // which is slower than the CPU path: the app says so and uses the CPU.
+  // which is slower than the CPU path: the app uses the CPU and says so in
+  // plain words, with the engine's reason in the footer.
   const note = page.locator('#backend-note');
   assert.equal(await note.getAttribute('data-backend'), 'cpu');
-  assert.match(await note.textContent(), /on the CPU: .*software/);
+  assert.match(await note.textContent(), /indexed on this device's processor/);
+  assert.match(await page.textContent('#engine-info'), /CPU \(WASM SIMD\) for documents.*software/);
 });
 
 test('indexes the demo collection with progress, then finds answers across languages', async () => {

@@ -66,7 +66,8 @@ after(async () => {
 test('the app embeds documents on WebGPU once the self-test passes', async () => {
   const note = page.locator('#backend-note');
   assert.equal(await note.getAttribute('data-backend'), 'gpu', await note.textContent());
-  assert.match(await note.textContent(), /on the GPU .*self-test passed/);
+  assert.match(await note.textContent(), /indexed on this device's graphics processor/);
+  assert.match(await page.textContent('#engine-info'), /WebGPU.*, self-test passed, for documents/);
 
   await page.fill('#paste-text', 'Пчёлы делают мёд в улье, а медведи его любят.');
   await page.fill('#paste-title', 'Пчёлы');

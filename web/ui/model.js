@@ -80,7 +80,7 @@ function renderBackend(backend) {
   const adapter = backend.adapter ? ` (${backend.adapter.name})` : '';
   const pool = !onGpu && poolWorkers > 1 ? `, ${poolWorkers} workers for long adds` : '';
   el.engineInfo.textContent =
-    `Engine: ${onGpu ? `WebGPU${adapter}` : 'CPU (WASM SIMD)'} for documents${pool}, CPU for queries · ` +
+    `Engine: ${onGpu ? `WebGPU${adapter}, self-test passed,` : 'CPU (WASM SIMD)'} for documents${pool}, CPU for queries · ` +
     `multilingual-e5-small Q4_0 · ${backend.reason}`;
 }
 
