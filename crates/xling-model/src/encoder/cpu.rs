@@ -653,11 +653,9 @@ mod tests {
         Ok(())
     }
 
-    // Known bug: only the longest window is checked for length 0, so an empty
-    // window beside non-empty ones gets a mean over zero tokens (0/0) and the
-    // call returns Ok with a NaN vector.
+    // Every window is checked, not only the longest: an empty one beside
+    // others would otherwise get a mean over zero tokens (a NaN vector).
     #[test]
-
     fn an_empty_window_in_a_batch_is_invalid_input() -> Result<()> {
         let encoder = tiny_encoder(46, WeightFormat::F32)?;
         let result = encoder.encode_windows(&[&[0, 2], &[]]);
