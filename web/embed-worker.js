@@ -8,6 +8,7 @@
 // Failures answer { id, ok: false, error: { code, message } }.
 
 import init, { Engine } from './xling-wasm.js';
+import { embedPassages } from './pool.js';
 
 let engine = null;
 let wasm = null;
@@ -24,11 +25,7 @@ self.onmessage = async (event) => {
       self.postMessage({ id, ok: true, result: { wasmBytes: wasm.memory.buffer.byteLength } });
     } else if (type === 'embed') {
       if (!engine) throw Object.assign(new Error('the helper has no engine yet'), { code: 'busy' });
-      const texts = Array.isArray(args.texts) ? args.texts : [];
-      const dim = engine.dimension;
-      const vectors = new Float32Array(texts.length * dim);
-      // One passage per call: in WASM a batch only adds padding.
-      texts.forEach((text, i) => vectors.set(engine.embed(text, 'passage'), i * dim));
+      const vectors = embedPassages(engine, Array.isArray(args.texts) ? args.texts : []);
       self.postMessage(
         { id, ok: true, result: { vectors, wasmBytes: wasm.memory.buffer.byteLength } },
         [vectors.buffer],

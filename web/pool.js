@@ -38,6 +38,16 @@ export function poolSize({ requested, cores, deviceMemoryGb, engineBytes }) {
   return Math.max(1, Math.min(byCores, byMemory));
 }
 
+/** `texts` embedded as passages, text by text (as `embedNext` does on the
+ *  CPU, so every worker gives the same vectors), in one flat Float32Array
+ *  for `job.acceptVectors`. */
+export function embedPassages(engine, texts) {
+  const dim = engine.dimension;
+  const vectors = new Float32Array(texts.length * dim);
+  texts.forEach((text, i) => vectors.set(engine.embed(text, 'passage'), i * dim));
+  return vectors;
+}
+
 /** One helper worker and its requests. */
 class Helper {
   constructor(url, modelUrl, cacheName) {
@@ -138,11 +148,11 @@ export class EmbeddingPool {
  * The engine worker embeds one passage at a time and yields to its messages
  * at least every `stepMs`, as it does alone, so searches and a cancel are
  * answered during the add; helpers get CHUNK_PASSAGES at a time. A helper
- * that fails gives its passages back to the others.
+ * that fails gives its passages back to the others. `onProgress(done)` is
+ * called after each step with the passages handed to the job so far.
  */
 export async function embedInParallel({ engine, job, helpers, stepMs, yieldToEvents, isCancelled, onProgress }) {
   const total = job.total;
-  const dim = engine.dimension;
   const finished = new Map(); // first passage → vectors (flat) of a finished piece
   const returned = []; // pieces of failed helpers: [start, count]
   let next = job.embedded; // first passage not yet handed out
@@ -191,13 +201,6 @@ export async function embedInParallel({ engine, job, helpers, stepMs, yieldToEve
     }
   };
 
-  const started = performance.now();
-  const progress = () => {
-    const done = job.embedded;
-    const seconds = (performance.now() - started) / 1000;
-    const rate = seconds > 0 ? done / seconds : null;
-    onProgress({ done, total, passagesPerSecond: rate, etaSeconds: rate ? (total - done) / rate : null });
-  };
   /** Embeds pieces here for about `stepMs`, or waits for a helper when all
    *  are handed out. */
   const step = async () => {
@@ -216,9 +219,7 @@ export async function embedInParallel({ engine, job, helpers, stepMs, yieldToEve
         return;
       }
       const [start, count] = piece;
-      const vectors = new Float32Array(count * dim);
-      job.passageTexts(start, count).forEach((text, i) => vectors.set(engine.embed(text, 'passage'), i * dim));
-      finished.set(start, vectors);
+      finished.set(start, embedPassages(engine, job.passageTexts(start, count)));
     } while (performance.now() - stepStarted < stepMs);
   };
 
@@ -228,7 +229,7 @@ export async function embedInParallel({ engine, job, helpers, stepMs, yieldToEve
       if (isCancelled()) return false;
       await step();
       acceptFinished();
-      progress();
+      onProgress(job.embedded);
     }
     return true;
   } finally {

@@ -206,7 +206,7 @@ async function addDocuments({ docs, skipExisting = false }) {
           stepMs: STEP_MS,
           yieldToEvents,
           isCancelled: () => cancelRequested,
-          onProgress: (p) => emit(EVENT.indexProgress, p),
+          onProgress: (done) => reportProgress(done, total, started),
         })
       : await embedHere(e, job, started);
     if (!embedded) {
@@ -240,17 +240,17 @@ async function embedHere(e, job, started) {
       // A GPU that fails hands over to the CPU (the batch is redone there).
       if (onGpu && e.backend.backend !== 'gpu') emit(EVENT.backend, { backend: e.backend });
     } while (job.remaining > 0 && performance.now() - stepStarted < STEP_MS);
-    const done = total - job.remaining;
-    const seconds = (performance.now() - started) / 1000;
-    const rate = seconds > 0 ? done / seconds : null;
-    emit(EVENT.indexProgress, {
-      done,
-      total,
-      passagesPerSecond: rate,
-      etaSeconds: rate ? (total - done) / rate : null,
-    });
+    reportProgress(total - job.remaining, total, started);
   }
   return true;
+}
+
+/** An `index-progress` event: `done` of `total` passages, the rate since
+ *  `started` and the time left. */
+function reportProgress(done, total, started) {
+  const seconds = (performance.now() - started) / 1000;
+  const rate = seconds > 0 ? done / seconds : null;
+  emit(EVENT.indexProgress, { done, total, passagesPerSecond: rate, etaSeconds: rate ? (total - done) / rate : null });
 }
 
 async function deleteDocuments({ ids }) {

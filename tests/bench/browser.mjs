@@ -369,7 +369,7 @@ async function measurePool(page, docs, queries) {
   const init = await benchRequest(page, 'init', {}, '__pool');
   await benchRequest(page, 'clear', {}, '__pool');
   log(`embedding pool: ${init.result.workers} worker(s) by default on ${await page.evaluate(() => navigator.hardwareConcurrency)} cores; adding ${docs.length} XQuAD paragraphs…`);
-  const add = await page.evaluate((docs) => window.__pool.request('add', { docs }), docs);
+  const add = await benchRequest(page, 'add', { docs }, '__pool');
   const memory = (await benchRequest(page, 'memory', {}, '__pool')).result;
   const hits = await topHits(page, queries, '__pool');
   await benchRequest(page, 'clear', {}, '__pool');

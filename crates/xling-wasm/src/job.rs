@@ -81,8 +81,7 @@ impl AddJob {
     /// with [`AddJob::accept_vectors`].
     #[wasm_bindgen(js_name = passageTexts)]
     pub fn passage_texts(&self, from: usize, count: usize) -> Result<Vec<String>, JsValue> {
-        let texts = self.state.with(|p| Ok(p.texts(from, count).to_vec()))?;
-        Ok(texts)
+        Ok(self.state.with(|p| Ok(p.texts(from, count).to_vec()))?)
     }
 
     /// Takes the vectors of the next passages, in order (the first is
